@@ -1,0 +1,10 @@
+//! One module per subcommand. Each exposes clap argument types and a `run` returning the exit code.
+
+pub mod audit;
+pub mod config;
+pub mod detect;
+pub mod install;
+pub mod kill;
+pub mod sandbox;
+pub mod serve;
+pub mod wrap;

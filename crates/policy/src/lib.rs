@@ -1,0 +1,2 @@
+//! mcpwall configuration model (raw -> validated) and policy rules; pure
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! JSON-RPC 2.0 framing and MCP message views for mcpwall; no I/O
+#![forbid(unsafe_code)]
