@@ -1,0 +1,1 @@
+//! Tool-output analyzers (family `output_injection`).

@@ -1,0 +1,1 @@
+//! Normalization before matching: NFKC, case folding, confusables, hidden characters stripped.

@@ -1,0 +1,1 @@
+//! PII detection (family `pii`) with validation (Luhn, IBAN checksum).

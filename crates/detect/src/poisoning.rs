@@ -1,0 +1,1 @@
+//! Tool-definition analyzers (family `poisoning`).

@@ -1,0 +1,1 @@
+//! Redaction of secrets and PII: idempotent, never leaves a secret partly visible.

@@ -1,0 +1,1 @@
+//! URL guard (family `ssrf`): internal targets in every encoding, resolver-backed pinning.

@@ -1,0 +1,1 @@
+//! Egress proxy for sandboxed servers: CONNECT and plain HTTP to allowlisted domains only.

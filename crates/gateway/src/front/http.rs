@@ -1,0 +1,1 @@
+//! Streamable HTTP front (and legacy HTTP+SSE), with Origin validation and bearer tokens.

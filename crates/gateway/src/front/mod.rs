@@ -1,0 +1,4 @@
+//! Fronts: how clients reach mcpwall.
+
+pub mod http;
+pub mod stdio;

@@ -1,0 +1,1 @@
+//! Stdio front: this process's own stdin/stdout.

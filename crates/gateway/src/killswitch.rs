@@ -1,0 +1,1 @@
+//! The kill switch shared by every running mcpwall of one config.

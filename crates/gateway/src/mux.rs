@@ -1,0 +1,1 @@
+//! Shared mode: many client sessions multiplexed over one upstream, with id rewriting.

@@ -1,0 +1,1 @@
+//! Session context: identity, server, environment, approvals.

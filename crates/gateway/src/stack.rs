@@ -1,0 +1,1 @@
+//! The check stack, assembled in one place, in a fixed order.

@@ -1,0 +1,1 @@
+//! Remote upstreams over streamable HTTP and legacy SSE.

@@ -1,0 +1,4 @@
+//! Upstreams: how mcpwall reaches MCP servers.
+
+pub mod http;
+pub mod stdio;

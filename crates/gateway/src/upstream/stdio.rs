@@ -1,0 +1,1 @@
+//! Stdio upstream: a child process speaking newline-delimited JSON-RPC.

@@ -1,0 +1,1 @@
+//! Newline-delimited stdio framing with a line-length cap.

@@ -1,0 +1,1 @@
+//! Server-sent events framing (streamable HTTP and legacy HTTP+SSE).
