@@ -1,0 +1,35 @@
+//! Embeds JSON lines for `scripts/train-classifier`: reads `{"id", "text", ...}` per line on
+//! stdin and writes `{"id", "windows": [[f32; 384], ...]}` per line on stdout.
+//!
+//! `cargo run --release -p mcpwall-classifier --example embed -- MODEL_DIR < in.jsonl > out.jsonl`
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, Write};
+
+fn main() {
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: embed MODEL_DIR < in.jsonl");
+    let encoder = mcpwall_classifier::Encoder::load(std::path::Path::new(&dir)).unwrap();
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    for line in stdin.lock().lines() {
+        let line = line.unwrap();
+        let v: serde_json::Value = match serde_json::from_str(&line) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        let text = v["text"].as_str().unwrap_or_default();
+        let windows = encoder.embed(text).unwrap();
+        let rounded: Vec<Vec<f32>> = windows
+            .into_iter()
+            .map(|w| w.into_iter().map(|x| (x * 1e5).round() / 1e5).collect())
+            .collect();
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({"id": v["id"], "windows": rounded}),
+        )
+        .unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+}
