@@ -1,0 +1,1 @@
+//! Integration tests of the config loader: real files on disk, every format.
