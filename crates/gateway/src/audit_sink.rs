@@ -1,0 +1,346 @@
+//! The gateway's side of the audit trail: what it records, and the sink it records into.
+//!
+//! The relay and the stack build [`AuditEvent`]s and hand them to an [`AuditSink`]. Recording
+//! never blocks the message path for long: the SQLite-backed sink (in the cli, or
+//! [`crate::audit_sink::ChannelSink`]) queues events to a writer thread. An event counts as
+//! acknowledged only once the writer has committed it; queued events are not acknowledged.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use sha2::{Digest, Sha256};
+
+use crate::session::SessionCtx;
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// A client session began.
+    SessionStart,
+    /// A client session ended.
+    SessionEnd,
+    /// A handshake (`initialize` or `server/discover`) request was forwarded.
+    Handshake,
+    /// A list request (`tools/list`, `resources/list`, `prompts/list`, ...) was forwarded.
+    List,
+    /// A `tools/call` (or `resources/read`, `prompts/get`) was forwarded.
+    Call,
+    /// A response to a recorded request came back.
+    Result,
+    /// An error: upstream crash, timeout, malformed input.
+    Error,
+    /// A check denied a message.
+    Denial,
+    /// The kill switch was engaged or released.
+    KillSwitch,
+}
+
+impl EventKind {
+    /// Stable lowercase name for storage.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SessionStart => "session_start",
+            EventKind::SessionEnd => "session_end",
+            EventKind::Handshake => "handshake",
+            EventKind::List => "list",
+            EventKind::Call => "call",
+            EventKind::Result => "result",
+            EventKind::Error => "error",
+            EventKind::Denial => "denial",
+            EventKind::KillSwitch => "kill_switch",
+        }
+    }
+}
+
+/// A payload (arguments or result) as the trail keeps it: size, hash, and optionally a
+/// redacted, size-capped text. Never the clear text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// Size in bytes of the original.
+    pub size: usize,
+    /// Hex SHA-256 of the original bytes.
+    pub sha256: String,
+    /// Redacted text, capped at [`PAYLOAD_TEXT_CAP`] bytes, when a redactor is configured.
+    pub redacted: Option<String>,
+}
+
+/// Cap on the redacted text kept per payload.
+pub const PAYLOAD_TEXT_CAP: usize = 4096;
+
+impl Payload {
+    /// Size and hash of `bytes` (no text).
+    pub fn of(bytes: &[u8]) -> Self {
+        Self {
+            size: bytes.len(),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            redacted: None,
+        }
+    }
+}
+
+/// Payloads up to this size are hashed by the audit writer, off the message path; larger ones
+/// are summarized at once so the queue never pins large buffers.
+pub const DEFER_HASH_MAX: usize = 256 * 1024;
+
+/// A payload as an event carries it: the bytes themselves (cheap, reference-counted) until the
+/// writer summarizes them, or the summary.
+#[derive(Debug, Clone)]
+pub enum PayloadRef {
+    /// Not summarized yet.
+    Raw(bytes::Bytes),
+    /// Already summarized.
+    Summary(Payload),
+}
+
+impl PayloadRef {
+    /// Wraps `bytes`, summarizing large payloads immediately.
+    pub fn new(bytes: bytes::Bytes, redactor: Option<Redactor>) -> Self {
+        if bytes.len() > DEFER_HASH_MAX {
+            PayloadRef::Summary(summarize(&bytes, redactor))
+        } else {
+            PayloadRef::Raw(bytes)
+        }
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> usize {
+        match self {
+            PayloadRef::Raw(b) => b.len(),
+            PayloadRef::Summary(p) => p.size,
+        }
+    }
+
+    /// The summary (hashing and redacting now if needed).
+    pub fn resolve(&self, redactor: Option<Redactor>) -> Payload {
+        match self {
+            PayloadRef::Raw(b) => summarize(b, redactor),
+            PayloadRef::Summary(p) => p.clone(),
+        }
+    }
+}
+
+/// The outcome a record reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Forwarded as is.
+    Allow,
+    /// Forwarded after a check changed it.
+    Modify,
+    /// Refused.
+    Deny,
+}
+
+impl Decision {
+    /// Stable lowercase name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Decision::Allow => "allow",
+            Decision::Modify => "modify",
+            Decision::Deny => "deny",
+        }
+    }
+}
+
+/// One audit record, as the gateway produces it.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    /// When.
+    pub time: SystemTime,
+    /// What.
+    pub kind: EventKind,
+    /// Session id (empty for process-wide events such as a kill switch change).
+    pub session: String,
+    /// `user:NAME`, `token:SUBJECT` or `anonymous`.
+    pub identity: String,
+    /// Server name.
+    pub server: String,
+    /// `stdio`, `http`, `sse`.
+    pub transport: String,
+    /// JSON-RPC method, if any.
+    pub method: Option<String>,
+    /// Tool name, for `tools/call`.
+    pub tool: Option<String>,
+    /// Request id as JSON text, if any.
+    pub request_id: Option<String>,
+    /// Arguments (or params) of the request.
+    pub arguments: Option<PayloadRef>,
+    /// Result (the whole response message).
+    pub result: Option<PayloadRef>,
+    /// `result.isError` of a tool result, when present.
+    pub is_error: Option<bool>,
+    /// The decision.
+    pub decision: Option<Decision>,
+    /// The rule or stage that made the decision (e.g. `kill_switch`, `limits.max_depth`).
+    pub rule: Option<String>,
+    /// A readable reason or detail.
+    pub detail: Option<String>,
+    /// Time from request to response.
+    pub latency: Option<Duration>,
+}
+
+impl AuditEvent {
+    /// An event of `kind` for session `ctx`, with every optional field empty.
+    pub fn new(kind: EventKind, ctx: &SessionCtx) -> Self {
+        Self {
+            time: SystemTime::now(),
+            kind,
+            session: ctx.id.to_string(),
+            identity: ctx.identity.label(),
+            server: ctx.server.to_string(),
+            transport: ctx.transport.as_str().to_owned(),
+            method: None,
+            tool: None,
+            request_id: None,
+            arguments: None,
+            result: None,
+            is_error: None,
+            decision: None,
+            rule: None,
+            detail: None,
+            latency: None,
+        }
+    }
+
+    /// A process-wide event (no session), such as a kill switch change.
+    pub fn process(kind: EventKind, identity: String, server: String) -> Self {
+        Self {
+            time: SystemTime::now(),
+            kind,
+            session: String::new(),
+            identity,
+            server,
+            transport: String::new(),
+            method: None,
+            tool: None,
+            request_id: None,
+            arguments: None,
+            result: None,
+            is_error: None,
+            decision: None,
+            rule: None,
+            detail: None,
+            latency: None,
+        }
+    }
+}
+
+/// Where audit events go. Implementations must not block for long and must not panic.
+pub trait AuditSink: Send + Sync {
+    /// Records one event (queues it; durability is the sink's business).
+    fn record(&self, event: AuditEvent);
+
+    /// The redactor to keep payload text with; `None` keeps only size and hash.
+    fn redactor(&self) -> Option<Redactor> {
+        None
+    }
+}
+
+/// A sink that drops everything (no audit configured).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NullSink;
+
+impl AuditSink for NullSink {
+    fn record(&self, _event: AuditEvent) {}
+}
+
+/// A sink that keeps events in memory (tests, diagnostics).
+#[derive(Debug, Default, Clone)]
+pub struct MemorySink {
+    events: Arc<Mutex<Vec<AuditEvent>>>,
+}
+
+impl MemorySink {
+    /// A copy of everything recorded so far.
+    pub fn events(&self) -> Vec<AuditEvent> {
+        self.events.lock().map(|e| e.clone()).unwrap_or_default()
+    }
+}
+
+impl AuditSink for MemorySink {
+    fn record(&self, event: AuditEvent) {
+        if let Ok(mut e) = self.events.lock() {
+            e.push(event);
+        }
+    }
+}
+
+/// A sink that forwards events over a channel to a writer (thread or task) that owns the
+/// store. Never blocks: when the queue is full the event is counted as dropped and a warning
+/// is logged (dropped events were never acknowledged).
+#[derive(Debug, Clone)]
+pub struct ChannelSink {
+    tx: std::sync::mpsc::SyncSender<AuditEvent>,
+    dropped: Arc<std::sync::atomic::AtomicU64>,
+    redactor: Option<Redactor>,
+}
+
+impl ChannelSink {
+    /// A sink and the receiving end for the writer; `capacity` bounds the queue.
+    pub fn new(capacity: usize, redactor: Option<Redactor>) -> (Self, std::sync::mpsc::Receiver<AuditEvent>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
+        (
+            Self {
+                tx,
+                dropped: Arc::default(),
+                redactor,
+            },
+            rx,
+        )
+    }
+
+    /// Events dropped because the writer could not keep up or was gone.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl AuditSink for ChannelSink {
+    fn record(&self, event: AuditEvent) {
+        if self.tx.try_send(event).is_err() {
+            let n = self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n == 0 {
+                tracing::warn!("audit writer is not keeping up; events are being dropped");
+            }
+        }
+    }
+
+    fn redactor(&self) -> Option<Redactor> {
+        self.redactor
+    }
+}
+
+/// A function that removes secrets and PII from text (the detection engine's redaction).
+pub type Redactor = fn(&str) -> String;
+
+/// Summarizes a payload for the trail: size and hash always, plus redacted capped text when a
+/// redactor is given (so the trail never holds a secret in clear).
+pub fn summarize(bytes: &[u8], redactor: Option<Redactor>) -> Payload {
+    let mut p = Payload::of(bytes);
+    if let Some(redact) = redactor {
+        // Redact a bounded prefix (redaction cost grows with size); only its start is kept.
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PAYLOAD_TEXT_CAP * 4)]);
+        let mut red = redact(&text);
+        if red.len() > PAYLOAD_TEXT_CAP {
+            let mut cut = PAYLOAD_TEXT_CAP;
+            while !red.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            red.truncate(cut);
+            red.push('…');
+        }
+        p.redacted = Some(red);
+    }
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_hashes() {
+        let p = Payload::of(b"abc");
+        assert_eq!(p.size, 3);
+        assert_eq!(p.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}
