@@ -1,1 +1,0 @@
-//! Streamable HTTP front (and legacy HTTP+SSE), with Origin validation and bearer tokens.
