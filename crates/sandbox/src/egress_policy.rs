@@ -14,7 +14,7 @@
 
 use std::net::IpAddr;
 
-use ipnet::IpNet;
+pub use ipnet::IpNet;
 
 /// Why a destination was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
