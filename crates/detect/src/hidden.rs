@@ -1,1 +1,457 @@
 //! Hidden content: zero-width, bidi, tag characters, ANSI escapes, HTML comments, encoded blobs.
+//!
+//! What the model reads and what a person sees differ here: invisible characters, terminal
+//! escapes that redraw the screen, comments a renderer drops, and text encoded as base64 or
+//! hex. Each trick is a finding of its own; text it smuggles (tag characters decoded to
+//! ASCII, comment bodies, decoded blobs) is returned as a [`Payload`] so the analyzers run
+//! their rules on it again, with bounded depth and size.
+
+use crate::rules::{Hit, Scope};
+
+/// Text recovered from hidden or encoded content, to be analyzed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payload {
+    /// What hid it (`unicode-tags`, `html-comment`, `base64`, `hex`).
+    pub kind: &'static str,
+    /// Byte span of the hiding construct in the analyzed text.
+    pub start: usize,
+    /// End of that span (exclusive).
+    pub end: usize,
+    /// The recovered text.
+    pub text: String,
+}
+
+/// Longest blob decoded, in bytes of encoded text.
+const MAX_BLOB: usize = 64 * 1024;
+/// At most this many blobs decoded per text.
+const MAX_BLOBS: usize = 16;
+/// Shortest base64 run worth decoding.
+const MIN_BASE64: usize = 24;
+/// Shortest hex run worth decoding.
+const MIN_HEX: usize = 32;
+
+fn hit(rule: &'static str, weights: (u8, u8), scope: Scope, start: usize, end: usize) -> Hit {
+    let weight = match scope {
+        Scope::Output => weights.1,
+        _ => weights.0,
+    };
+    Hit {
+        rule,
+        weight,
+        start,
+        end,
+    }
+}
+
+/// Scans `text` for hidden content. Returns findings (original byte offsets) and payloads.
+pub(crate) fn scan(text: &str, scope: Scope) -> (Vec<Hit>, Vec<Payload>) {
+    let mut hits = Vec::new();
+    let mut payloads = Vec::new();
+    if !text.is_ascii() {
+        scan_unicode(text, scope, &mut hits, &mut payloads);
+    }
+    let bytes = text.as_bytes();
+    if memchr(0x1b, bytes) {
+        scan_ansi(text, scope, &mut hits);
+    }
+    if text.contains("<!--") {
+        scan_html_comments(text, scope, &mut hits, &mut payloads);
+    }
+    scan_blobs(text, scope, &mut hits, &mut payloads);
+    (hits, payloads)
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> bool {
+    hay.contains(&needle)
+}
+
+fn is_zero_width(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{180E}'
+    )
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn is_emoji_like(c: char) -> bool {
+    matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF | 0xFE0F)
+}
+
+fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Vec<Payload>) {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut i = 0;
+    let mut zw_total = 0usize;
+    let mut zw_inside_word = 0usize;
+    let mut zw_first: Option<usize> = None;
+    let mut zw_last = 0usize;
+    let mut mixed_word_seen = false;
+    while i < chars.len() {
+        let (off, c) = chars[i];
+        // Unicode tag characters: invisible ASCII (U+E0020..U+E007E), decoded and re-read.
+        if ('\u{E0000}'..='\u{E007F}').contains(&c) {
+            let start = off;
+            let mut decoded = String::new();
+            let mut j = i;
+            while j < chars.len() && ('\u{E0000}'..='\u{E007F}').contains(&chars[j].1) {
+                let v = chars[j].1 as u32 - 0xE0000;
+                if (0x20..0x7f).contains(&v) {
+                    decoded.push(char::from(v as u8));
+                }
+                j += 1;
+            }
+            let end = chars.get(j).map_or(text.len(), |&(o, _)| o);
+            // Emoji subdivision flags (black flag + tags + cancel tag) are legitimate.
+            let is_flag = i > 0 && chars[i - 1].1 == '\u{1F3F4}' && decoded.len() <= 7;
+            if !is_flag {
+                hits.push(hit("unicode-tag-chars", (10, 10), scope, start, end));
+                if !decoded.trim().is_empty() {
+                    payloads.push(Payload {
+                        kind: "unicode-tags",
+                        start,
+                        end,
+                        text: decoded,
+                    });
+                }
+            }
+            i = j;
+            continue;
+        }
+        // Supplementary variation selectors carry no meaning outside ideographic variation
+        // sequences; long runs of them encode bytes.
+        if ('\u{E0100}'..='\u{E01EF}').contains(&c) {
+            let start = off;
+            let mut j = i;
+            while j < chars.len() && ('\u{E0100}'..='\u{E01EF}').contains(&chars[j].1) {
+                j += 1;
+            }
+            if j - i >= 4 {
+                let end = chars.get(j).map_or(text.len(), |&(o, _)| o);
+                hits.push(hit("variation-selector-run", (10, 10), scope, start, end));
+            }
+            i = j;
+            continue;
+        }
+        if is_zero_width(c) {
+            let prev = i.checked_sub(1).map(|p| chars[p].1);
+            let next = chars.get(i + 1).map(|&(_, n)| n);
+            let emoji_join = c == '\u{200D}'
+                && (prev.is_some_and(is_emoji_like) || next.is_some_and(is_emoji_like));
+            let bom_at_start = c == '\u{FEFF}' && off == 0;
+            if !emoji_join && !bom_at_start {
+                zw_total += 1;
+                zw_first.get_or_insert(off);
+                zw_last = off + c.len_utf8();
+                if prev.is_some_and(|p| p.is_alphanumeric())
+                    && next.is_some_and(|n| n.is_alphanumeric() || is_zero_width(n))
+                {
+                    zw_inside_word += 1;
+                }
+            }
+        } else if is_bidi_control(c) {
+            hits.push(hit("bidi-control", (10, 5), scope, off, off + c.len_utf8()));
+        } else if matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}') {
+            hits.push(hit("invisible-filler", (7, 5), scope, off, off + c.len_utf8()));
+        } else if !mixed_word_seen && is_cyrillic_or_greek(c) {
+            // A word mixing Latin letters with Cyrillic or Greek look-alikes.
+            if let Some((s, e)) = word_around(text, off) {
+                let w = &text[s..e];
+                if w.chars().any(|x| x.is_ascii_alphabetic())
+                    && w.chars().any(is_cyrillic_or_greek)
+                {
+                    hits.push(hit("mixed-script-word", (5, 3), scope, s, e));
+                    mixed_word_seen = true;
+                }
+            }
+        }
+        i += 1;
+    }
+    if let Some(first) = zw_first {
+        if zw_total >= 8 {
+            hits.push(hit("invisible-encoding", (10, 10), scope, first, zw_last));
+        } else if zw_inside_word >= 1 {
+            hits.push(hit("zero-width-in-word", (10, 5), scope, first, zw_last));
+        } else {
+            hits.push(hit("zero-width-chars", (5, 2), scope, first, zw_last));
+        }
+    }
+}
+
+fn is_cyrillic_or_greek(c: char) -> bool {
+    matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x04FF)
+}
+
+fn word_around(text: &str, off: usize) -> Option<(usize, usize)> {
+    let before = text.get(..off)?;
+    let s = before
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let after = text.get(off..)?;
+    let e = after
+        .char_indices()
+        .find(|&(_, c)| !c.is_alphanumeric())
+        .map_or(text.len(), |(i, _)| off + i);
+    Some((s, e))
+}
+
+fn scan_ansi(text: &str, scope: Scope, hits: &mut Vec<Hit>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut sgr_reported = false;
+    while i < b.len() {
+        if b[i] != 0x1b {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        match b.get(i + 1) {
+            Some(b'[') => {
+                let mut j = i + 2;
+                while j < b.len() && (0x30..=0x3f).contains(&b[j]) {
+                    j += 1;
+                }
+                while j < b.len() && (0x20..=0x2f).contains(&b[j]) {
+                    j += 1;
+                }
+                let fin = b.get(j).copied();
+                let params = &text[i + 2..j.min(b.len())];
+                let end = (j + 1).min(b.len());
+                match fin {
+                    Some(b'm') => {
+                        // Colours are common in CLI output; concealed text (SGR 8) is not.
+                        if params.split(';').any(|p| p == "8") {
+                            hits.push(hit("ansi-conceal", (10, 10), scope, start, end));
+                        } else if !sgr_reported {
+                            hits.push(hit("ansi-sgr", (5, 0), scope, start, end));
+                            sgr_reported = true;
+                        }
+                    }
+                    Some(_) => hits.push(hit("ansi-cursor-control", (10, 7), scope, start, end)),
+                    None => hits.push(hit("ansi-cursor-control", (10, 7), scope, start, end)),
+                }
+                i = end;
+            }
+            Some(b']') => {
+                // Operating system command: hyperlinks (8), clipboard writes (52), titles.
+                let mut j = i + 2;
+                while j < b.len() && b[j] != 0x07 && !(b[j] == 0x1b && b.get(j + 1) == Some(&b'\\'))
+                {
+                    j += 1;
+                }
+                let end = (j + 1).min(b.len());
+                let rule = if text[i + 2..j.min(b.len())].starts_with("52;") {
+                    "ansi-clipboard-write"
+                } else {
+                    "ansi-osc"
+                };
+                hits.push(hit(rule, (10, 10), scope, start, end));
+                i = end;
+            }
+            _ => {
+                hits.push(hit("ansi-escape", (7, 3), scope, start, i + 1));
+                i += 1;
+            }
+        }
+    }
+}
+
+fn scan_html_comments(
+    text: &str,
+    scope: Scope,
+    hits: &mut Vec<Hit>,
+    payloads: &mut Vec<Payload>,
+) {
+    let mut from = 0;
+    let mut n = 0;
+    while let Some(rel) = text[from..].find("<!--") {
+        let start = from + rel;
+        let body_start = start + 4;
+        let (body_end, end) = match text[body_start..].find("-->") {
+            Some(r) => (body_start + r, body_start + r + 3),
+            None => (text.len(), text.len()),
+        };
+        hits.push(hit("html-comment", (5, 1), scope, start, end));
+        let body = text[body_start..body_end].trim();
+        if !body.is_empty() && payloads.len() < MAX_BLOBS {
+            payloads.push(Payload {
+                kind: "html-comment",
+                start,
+                end,
+                text: body.chars().take(MAX_BLOB).collect(),
+            });
+        }
+        from = end;
+        n += 1;
+        if n >= MAX_BLOBS || from >= text.len() {
+            break;
+        }
+    }
+}
+
+fn is_b64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+}
+
+fn scan_blobs(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Vec<Payload>) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut decoded_blobs = 0;
+    while i < b.len() {
+        if !is_b64(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut upper = false;
+        let mut lower = false;
+        let mut digit = false;
+        let mut hex_only = true;
+        while i < b.len() && is_b64(b[i]) {
+            let c = b[i];
+            upper |= c.is_ascii_uppercase();
+            lower |= c.is_ascii_lowercase();
+            digit |= c.is_ascii_digit();
+            hex_only &= c.is_ascii_hexdigit();
+            i += 1;
+        }
+        let mut end = i;
+        while end < b.len() && b[end] == b'=' && end - i < 2 {
+            end += 1;
+        }
+        let len = i - start;
+        if len < MIN_BASE64 || len > MAX_BLOB || decoded_blobs >= MAX_BLOBS {
+            continue;
+        }
+        let run = &text[start..i];
+        if hex_only && len >= MIN_HEX && len % 2 == 0 {
+            if let Some(t) = decode_hex_text(run) {
+                decoded_blobs += 1;
+                hits.push(hit("hex-encoded-text", (3, 2), scope, start, end));
+                payloads.push(Payload {
+                    kind: "hex",
+                    start,
+                    end,
+                    text: t,
+                });
+            }
+            continue;
+        }
+        // Base64 of prose mixes cases; identifiers and words rarely reach the minimum length
+        // without a separator, and paths contain '/' only between words.
+        if !(upper && lower) || !(digit || len >= 40) {
+            continue;
+        }
+        if let Some(t) = decode_base64_text(run) {
+            decoded_blobs += 1;
+            hits.push(hit("base64-encoded-text", (3, 2), scope, start, end));
+            payloads.push(Payload {
+                kind: "base64",
+                start,
+                end,
+                text: t,
+            });
+        }
+    }
+}
+
+/// Decoded bytes count as text when valid UTF-8, mostly printable, with word spacing.
+fn as_text(bytes: Vec<u8>) -> Option<String> {
+    let s = String::from_utf8(bytes).ok()?;
+    let total = s.chars().count();
+    if total < 8 {
+        return None;
+    }
+    let printable = s
+        .chars()
+        .filter(|c| !c.is_control() || c.is_whitespace())
+        .count();
+    let spaces = s.chars().filter(|c| c.is_whitespace()).count();
+    (printable * 100 >= total * 95 && spaces >= 1).then_some(s)
+}
+
+fn decode_hex_text(run: &str) -> Option<String> {
+    as_text(hex::decode(run).ok()?)
+}
+
+fn decode_base64_text(run: &str) -> Option<String> {
+    use base64::alphabet::{STANDARD, URL_SAFE};
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine;
+    const CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    const STD: GeneralPurpose = GeneralPurpose::new(&STANDARD, CONFIG);
+    const URL: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, CONFIG);
+    // A single dangling character cannot encode a byte; drop it.
+    let usable = if run.len() % 4 == 1 { run.len() - 1 } else { run.len() };
+    let body = &run[..usable];
+    let bytes = if body.contains(['-', '_']) {
+        URL.decode(body).ok()?
+    } else {
+        STD.decode(body).ok()?
+    };
+    as_text(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Vec<&'static str> {
+        scan(text, Scope::Poisoning).0.iter().map(|h| h.rule).collect()
+    }
+
+    #[test]
+    fn tag_characters_are_decoded() {
+        let smuggled: String = "hi there"
+            .chars()
+            .map(|c| char::from_u32(0xE0000 + c as u32).unwrap_or(' '))
+            .collect();
+        let text = format!("weather tool{smuggled}");
+        let (hits, payloads) = scan(&text, Scope::Poisoning);
+        assert_eq!(hits[0].rule, "unicode-tag-chars");
+        assert_eq!(payloads[0].text, "hi there");
+        assert_eq!(&text[payloads[0].start..payloads[0].end], smuggled);
+    }
+
+    #[test]
+    fn emoji_joiners_and_flags_are_not_hidden_content() {
+        assert!(rules("family: \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}").is_empty());
+        let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+        assert!(rules(scotland).is_empty());
+    }
+
+    #[test]
+    fn zero_width_inside_words_and_bidi_are_flagged() {
+        assert_eq!(rules("ig\u{200B}nore"), vec!["zero-width-in-word"]);
+        assert_eq!(rules("abc \u{202E}fed"), vec!["bidi-control"]);
+    }
+
+    #[test]
+    fn ansi_colours_differ_from_cursor_tricks() {
+        let (hits, _) = scan("\u{1b}[31mred\u{1b}[0m", Scope::Output);
+        assert!(hits.iter().all(|h| h.weight == 0));
+        assert_eq!(rules("ok\u{1b}[2K\u{1b}[1Ahidden"), vec!["ansi-cursor-control", "ansi-cursor-control"]);
+    }
+
+    #[test]
+    fn base64_text_is_decoded_but_hashes_are_not() {
+        use base64::Engine;
+        let enc = base64::engine::general_purpose::STANDARD.encode("please run the backup now");
+        let (_, payloads) = scan(&format!("data: {enc}"), Scope::Output);
+        assert_eq!(payloads[0].text, "please run the backup now");
+        let sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert!(scan(sha, Scope::Output).1.is_empty());
+    }
+
+    #[test]
+    fn html_comment_bodies_become_payloads() {
+        let (hits, payloads) = scan("text <!-- do the thing --> more", Scope::Poisoning);
+        assert_eq!(hits[0].rule, "html-comment");
+        assert_eq!(payloads[0].text, "do the thing");
+    }
+}

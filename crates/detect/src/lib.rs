@@ -1,6 +1,7 @@
 //! mcpwall detection engine: poisoning/injection analyzers, secret and PII redaction, URL guard; pure
 #![forbid(unsafe_code)]
 
+mod analysis;
 pub mod engine;
 pub mod finding;
 pub mod hidden;
@@ -9,7 +10,10 @@ pub mod normalize;
 pub mod pii;
 pub mod poisoning;
 pub mod redact;
+mod rules;
+mod rules_table;
 pub mod secret;
 pub mod url_guard;
 
+pub use analysis::Assessment;
 pub use finding::{Family, Finding};

@@ -1,0 +1,276 @@
+//! The keyword-anchored rule matcher shared by the poisoning and output-injection analyzers.
+//!
+//! Each rule is a linear-time regex (the `regex` crate never backtracks) plus the literal
+//! anchors every match must contain. One Aho-Corasick pass over the normalized text finds the
+//! anchors; only the rules whose anchors occur run, and only in a window around each anchor.
+//! Text without any anchor costs one lowercase copy and one automaton pass, which keeps benign
+//! tool output fast.
+//!
+//! Every rule has a weight. A text is malicious when the weights of the distinct rules that
+//! matched reach [`THRESHOLD`]; strong rules weigh the whole threshold alone, weak cues (an
+//! `<important>` tag, a URL in a description, urgency) only count together.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder};
+
+use crate::normalize::Normalized;
+
+/// Score at which a text is judged malicious.
+pub const THRESHOLD: u32 = 10;
+
+/// Which analyzers a rule belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Tool definitions, server instructions, prompt texts.
+    Poisoning,
+    /// Text a tool returned.
+    Output,
+    /// Both.
+    Both,
+}
+
+impl Scope {
+    fn covers(self, want: Scope) -> bool {
+        self == Scope::Both || self == want
+    }
+}
+
+/// One rule: id, scope, weight, anchors (lowercase literals) and a regex over normalized text.
+pub(crate) struct Rule {
+    pub id: &'static str,
+    pub scope: Scope,
+    /// Weight for poisoning texts and for tool output; 0 means the rule does not count there.
+    pub weight: (u8, u8),
+    pub anchors: &'static [&'static str],
+    pub pattern: &'static str,
+}
+
+/// A rule match in normalized text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub rule: &'static str,
+    pub weight: u8,
+    pub start: usize,
+    pub end: usize,
+}
+
+struct Compiled {
+    ac: AhoCorasick,
+    /// For each anchor pattern, the rules that own it.
+    owners: Vec<Vec<usize>>,
+    regexes: Vec<Regex>,
+}
+
+/// Bytes of context on each side of an anchor in which a rule's regex runs.
+const WINDOW: usize = 320;
+/// At most this many hits per rule and text: enough to annotate, bounded for huge inputs.
+const MAX_HITS_PER_RULE: usize = 16;
+
+static COMPILED: LazyLock<Option<Compiled>> =
+    LazyLock::new(|| compile(crate::rules_table::RULES));
+
+fn compile(rules: &[Rule]) -> Option<Compiled> {
+    let mut anchors: Vec<&str> = Vec::new();
+    let mut owners: Vec<Vec<usize>> = Vec::new();
+    for (i, r) in rules.iter().enumerate() {
+        for a in r.anchors {
+            match anchors.iter().position(|x| x == a) {
+                Some(p) => owners[p].push(i),
+                None => {
+                    anchors.push(a);
+                    owners.push(vec![i]);
+                }
+            }
+        }
+    }
+    // One rule that fails to build disables the whole set (and so fails closed); the unit
+    // test `every_rule_compiles_and_has_anchors` keeps that from ever shipping.
+    let regexes = rules
+        .iter()
+        .map(|r| build_regex(r.pattern).ok())
+        .collect::<Option<Vec<Regex>>>()?;
+    let ac = AhoCorasickBuilder::new()
+        .match_kind(MatchKind::Standard)
+        .build(&anchors)
+        .ok()?;
+    Some(Compiled {
+        ac,
+        owners,
+        regexes,
+    })
+}
+
+/// Builds a rule regex; `\\b` becomes an ASCII word boundary so the lazy DFA never has to
+/// fall back to the slower engines on non-ASCII text.
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(&expand(pattern).replace("\\b", "(?-u:\\b)"))
+        .size_limit(8 << 20)
+        .dfa_size_limit(8 << 20)
+        .build()
+}
+
+/// Replaces `@NAME@` (uppercase names only) with the shared fragment of that name.
+fn expand(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() * 2);
+    let mut rest = pattern;
+    while let Some(i) = rest.find('@') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let name_len = after
+            .bytes()
+            .take_while(|b| b.is_ascii_uppercase())
+            .count();
+        let name = &after[..name_len];
+        match (name_len > 0 && after[name_len..].starts_with('@'))
+            .then(|| crate::rules_table::fragment(name))
+            .flatten()
+        {
+            Some(frag) => {
+                out.push_str(frag);
+                rest = &after[name_len + 1..];
+            }
+            None => {
+                out.push('@');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    if i >= s.len() {
+        return s.len();
+    }
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Runs the rules of `scope` over normalized text and returns hits in normalized offsets.
+///
+/// Fails closed: should the rule set ever fail to build, every text gets a
+/// `rules-unavailable` hit that alone reaches the threshold.
+pub(crate) fn run(text: &str, scope: Scope) -> Vec<Hit> {
+    match &*COMPILED {
+        Some(c) => run_with(c, crate::rules_table::RULES, text, scope),
+        None => vec![Hit {
+            rule: "rules-unavailable",
+            weight: THRESHOLD as u8,
+            start: 0,
+            end: 0,
+        }],
+    }
+}
+
+fn run_with(c: &Compiled, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> {
+    let mut hits: Vec<Hit> = Vec::new();
+    let mut per_rule = vec![0usize; rules.len()];
+    // Per rule, the end of the last window searched: a later anchor inside it adds nothing.
+    let mut searched_to = vec![0usize; rules.len()];
+    for m in c.ac.find_overlapping_iter(text) {
+        let Some(owners) = c.owners.get(m.pattern().as_usize()) else {
+            continue;
+        };
+        for &ri in owners {
+            let (Some(rule), Some(re)) = (rules.get(ri), c.regexes.get(ri)) else {
+                continue;
+            };
+            if !rule.scope.covers(scope) || per_rule[ri] >= MAX_HITS_PER_RULE {
+                continue;
+            }
+            let weight = match scope {
+                Scope::Output => rule.weight.1,
+                _ => rule.weight.0,
+            };
+            if m.end() <= searched_to[ri] {
+                continue;
+            }
+            let ws = floor_boundary(text, m.start().saturating_sub(WINDOW).max(searched_to[ri]));
+            let we = ceil_boundary(text, m.end() + WINDOW);
+            searched_to[ri] = we.saturating_sub(WINDOW / 2).max(m.end());
+            for f in re.find_iter(&text[ws..we]) {
+                let (s, e) = (ws + f.start(), ws + f.end());
+                if hits.iter().any(|h| h.rule == rule.id && h.start == s) {
+                    continue;
+                }
+                hits.push(Hit {
+                    rule: rule.id,
+                    weight,
+                    start: s,
+                    end: e,
+                });
+                per_rule[ri] += 1;
+                if per_rule[ri] >= MAX_HITS_PER_RULE {
+                    break;
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// Sum of the weights of the distinct rules in `hits`.
+pub(crate) fn score(hits: &[Hit]) -> u32 {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut total = 0u32;
+    for h in hits {
+        if !seen.contains(&h.rule) {
+            seen.push(h.rule);
+            total += u32::from(h.weight);
+        }
+    }
+    total
+}
+
+/// Maps hits from normalized offsets to original offsets.
+pub(crate) fn to_original(n: &Normalized, hits: &mut [Hit]) {
+    for h in hits {
+        let (s, e) = n.to_original(h.start, h.end);
+        h.start = s;
+        h.end = e;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules_table::RULES;
+
+    #[test]
+    fn every_rule_compiles_and_has_anchors() {
+        for r in RULES {
+            if let Err(e) = build_regex(r.pattern) {
+                panic!("rule {} does not compile: {e}", r.id);
+            }
+            assert!(!r.anchors.is_empty(), "rule {} has no anchor", r.id);
+            for a in r.anchors {
+                assert_eq!(*a, a.to_lowercase(), "anchor of {} not lowercase", r.id);
+            }
+        }
+        assert!(COMPILED.is_some());
+    }
+
+    #[test]
+    fn rule_ids_are_unique() {
+        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n);
+    }
+}
