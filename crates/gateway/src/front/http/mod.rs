@@ -22,23 +22,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures::future::BoxFuture;
-use tokio::sync::mpsc;
 
 pub use guard::{OriginPolicy, TokenTable};
 pub use headers::HEADER_MISMATCH;
 
 /// A bidirectional pipe of complete JSON-RPC messages, seen from the client side: the front
 /// writes client messages to `tx` and reads server messages from `rx`. Dropping `tx` ends the
-/// session.
-#[derive(Debug)]
-pub struct ClientPipe {
-    /// Messages from the client, towards the server.
-    pub tx: mpsc::Sender<Bytes>,
-    /// Messages from the server, towards the client.
-    pub rx: mpsc::Receiver<Bytes>,
-}
+/// session. It is the relay's [`Pipe`](crate::relay::Pipe).
+pub type ClientPipe = crate::relay::Pipe;
 
 /// What the front knows about a session it is opening.
 #[derive(Debug, Clone)]
