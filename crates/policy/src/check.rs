@@ -13,9 +13,9 @@ use std::time::Duration;
 use crate::diag::{ConfigErrors, Diagnostic};
 use crate::format::Format;
 use crate::model::{
-    AuditConfig, Config, GatewayConfig, HttpProtocol, HttpTransport, MessageLimits, NetworkPolicy, ResourceLimits,
-    RestartPolicy, SandboxConfig, SandboxMode, SandboxPaths, ServerConfig, Source, StdioTransport, TokenConfig,
-    Transport,
+    AuditConfig, Config, GatewayConfig, HttpProtocol, HttpTransport, MessageLimits, NetworkPolicy,
+    ResourceLimits, RestartPolicy, SandboxConfig, SandboxMode, SandboxPaths, ServerConfig, Source,
+    StdioTransport, TokenConfig, Transport,
 };
 use crate::names::{Environment, ServerId};
 use crate::network::DomainPattern;
@@ -26,8 +26,18 @@ use crate::tree::{line_col, Entry, Kind, Node};
 const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 
 pub(crate) fn check(source: &Source, text: &str, root: &Node) -> Result<Config, ConfigErrors> {
-    let base_dir = source.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut cx = Cx { source, text, base_dir, errors: Vec::new(), warnings: Vec::new() };
+    let base_dir = source
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let mut cx = Cx {
+        source,
+        text,
+        base_dir,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
     let config = match source.format {
         Format::Toml => cx.toml_root(root),
         Format::McpServersJson | Format::VsCodeJson => cx.host_root(root),
@@ -38,7 +48,10 @@ pub(crate) fn check(source: &Source, text: &str, root: &Node) -> Result<Config, 
     if cx.errors.is_empty() {
         Ok(Config { warnings, ..config })
     } else {
-        Err(ConfigErrors { errors: cx.errors.into_iter().map(|(_, d)| d).collect(), warnings })
+        Err(ConfigErrors {
+            errors: cx.errors.into_iter().map(|(_, d)| d).collect(),
+            warnings,
+        })
     }
 }
 
@@ -54,8 +67,15 @@ struct Cx<'a> {
 
 /// `parent.key`, quoting keys that are not plain identifiers.
 fn join(parent: &str, key: &str) -> String {
-    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let key = if plain { key.to_owned() } else { format!("{key:?}") };
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let key = if plain {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    };
     if parent.is_empty() {
         key
     } else {
@@ -74,7 +94,16 @@ impl Cx<'_> {
 
     fn diag(&self, at: usize, field: &str, message: String) -> (usize, Diagnostic) {
         let (line, column) = line_col(self.text, at);
-        (at, Diagnostic { file: self.source.path.clone(), line, column, field: field.to_owned(), message })
+        (
+            at,
+            Diagnostic {
+                file: self.source.path.clone(),
+                line,
+                column,
+                field: field.to_owned(),
+                message,
+            },
+        )
     }
 
     fn error(&mut self, span: &Range<usize>, field: &str, message: impl Into<String>) {
@@ -98,7 +127,11 @@ impl Cx<'_> {
     }
 
     fn wrong_type(&mut self, node: &Node, field: &str, expected: &str) {
-        self.error(&node.span, field, format!("expected {expected}, found {}", node.kind.describe()));
+        self.error(
+            &node.span,
+            field,
+            format!("expected {expected}, found {}", node.kind.describe()),
+        );
     }
 
     // ----- typed readers: each reports a wrong type and returns None -----
@@ -118,10 +151,18 @@ impl Cx<'_> {
         // TOML parser already refuses duplicates.)
         for (i, e) in entries.iter().enumerate() {
             if entries[..i].iter().any(|p| p.key == e.key) {
-                self.error(&e.key_span, &join(field, &e.key), format!("duplicate key `{}`", e.key));
+                self.error(
+                    &e.key_span,
+                    &join(field, &e.key),
+                    format!("duplicate key `{}`", e.key),
+                );
             }
         }
-        Fields { entries, used: vec![false; entries.len()], path: field.to_owned() }
+        Fields {
+            entries,
+            used: vec![false; entries.len()],
+            path: field.to_owned(),
+        }
     }
 
     fn string(&mut self, node: &Node, field: &str) -> Option<String> {
@@ -163,7 +204,11 @@ impl Cx<'_> {
             Kind::Int(i) => match u64::try_from(i) {
                 Ok(v) if (min..=max).contains(&v) => Some(v),
                 _ => {
-                    self.error(&node.span, field, format!("`{i}` is out of range, expected {min} to {max}"));
+                    self.error(
+                        &node.span,
+                        field,
+                        format!("`{i}` is out of range, expected {min} to {max}"),
+                    );
                     None
                 }
             },
@@ -185,25 +230,42 @@ impl Cx<'_> {
     }
 
     fn string_array(&mut self, node: &Node, field: &str) -> Vec<(String, Range<usize>)> {
-        let Some(items) = self.array(node, field) else { return Vec::new() };
+        let Some(items) = self.array(node, field) else {
+            return Vec::new();
+        };
         items
             .iter()
             .enumerate()
-            .filter_map(|(i, item)| self.string(item, &index(field, i)).map(|s| (s, item.span.clone())))
+            .filter_map(|(i, item)| {
+                self.string(item, &index(field, i))
+                    .map(|s| (s, item.span.clone()))
+            })
             .collect()
     }
 
     /// A table of environment-style variables: names checked, values strings.
-    fn var_map(&mut self, node: &Node, field: &str) -> Vec<(String, String, Range<usize>, Range<usize>)> {
-        let Some(mut fields) = self.table(node, field) else { return Vec::new() };
+    fn var_map(
+        &mut self,
+        node: &Node,
+        field: &str,
+        names: NameKind,
+    ) -> Vec<(String, String, Range<usize>, Range<usize>)> {
+        let Some(mut fields) = self.table(node, field) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for e in fields.all() {
             let f = join(field, &e.key);
-            if !is_env_name(&e.key) {
+            if !names.valid(&e.key) {
                 self.strict_error(
                     &e.key_span,
                     &f,
-                    format!("`{}` is not a valid variable name (letters, digits and `_`, not starting with a digit)", e.key),
+                    format!(
+                        "`{}` is not a valid {} name ({})",
+                        e.key,
+                        names.word(),
+                        names.rule()
+                    ),
                 );
                 if e.key.is_empty() || e.key.contains(['=', '\0']) {
                     continue;
@@ -223,16 +285,28 @@ impl Cx<'_> {
                 self.error(&e.value.span, &f, "must not contain a NUL character");
                 continue;
             }
-            out.push((e.key.clone(), value, e.key_span.clone(), e.value.span.clone()));
+            out.push((
+                e.key.clone(),
+                value,
+                e.key_span.clone(),
+                e.value.span.clone(),
+            ));
         }
         out
     }
 
     /// Plain variables or headers: a value that looks like a hard-coded secret is an error in
     /// mcpwall TOML and a warning in a host's file. Messages name the variable, never the value.
-    fn plain_values(&mut self, node: &Node, field: &str, what: &str, secret_home: &str) -> BTreeMap<String, String> {
+    fn plain_values(
+        &mut self,
+        node: &Node,
+        field: &str,
+        names: NameKind,
+        secret_home: &str,
+    ) -> BTreeMap<String, String> {
+        let what = names.word();
         let mut out = BTreeMap::new();
-        for (name, value, _, value_span) in self.var_map(node, field) {
+        for (name, value, _, value_span) in self.var_map(node, field, names) {
             if looks_like_secret(&name, &value) {
                 let f = join(field, &name);
                 if self.strict() {
@@ -254,9 +328,14 @@ impl Cx<'_> {
         out
     }
 
-    fn secret_map(&mut self, node: &Node, field: &str) -> BTreeMap<String, SecretRef> {
+    fn secret_map(
+        &mut self,
+        node: &Node,
+        field: &str,
+        names: NameKind,
+    ) -> BTreeMap<String, SecretRef> {
         let mut out = BTreeMap::new();
-        for (name, value, _, value_span) in self.var_map(node, field) {
+        for (name, value, _, value_span) in self.var_map(node, field, names) {
             match value.parse::<SecretRef>() {
                 Ok(r) => {
                     out.insert(name, r.rebase(&self.base_dir));
@@ -290,12 +369,20 @@ impl Cx<'_> {
             Kind::Str(s) => match parse_duration(s) {
                 Some(d) if !d.is_zero() => d,
                 _ => {
-                    self.error(&node.span, field, format!("`{s}` is not a duration, write e.g. `30s`, `500ms` or `2m`"));
+                    self.error(
+                        &node.span,
+                        field,
+                        format!("`{s}` is not a duration, write e.g. `30s`, `500ms` or `2m`"),
+                    );
                     return None;
                 }
             },
             Kind::Int(i) => {
-                self.error(&node.span, field, format!("`{i}` is not a positive number of seconds"));
+                self.error(
+                    &node.span,
+                    field,
+                    format!("`{i}` is not a positive number of seconds"),
+                );
                 return None;
             }
             _ => {
@@ -330,7 +417,9 @@ impl Cx<'_> {
     fn toml_root(&mut self, root: &Node) -> Config {
         let mut gateway = GatewayConfig::default();
         let mut servers = BTreeMap::new();
-        let Some(mut top) = self.table(root, "") else { return self.config(gateway, servers) };
+        let Some(mut top) = self.table(root, "") else {
+            return self.config(gateway, servers);
+        };
         if let Some(e) = top.take("gateway") {
             gateway = self.gateway(&e.value, "gateway");
         }
@@ -353,12 +442,19 @@ impl Cx<'_> {
     }
 
     fn config(&self, gateway: GatewayConfig, servers: BTreeMap<ServerId, ServerConfig>) -> Config {
-        Config { source: self.source.clone(), gateway, servers, warnings: Vec::new() }
+        Config {
+            source: self.source.clone(),
+            gateway,
+            servers,
+            warnings: Vec::new(),
+        }
     }
 
     fn gateway(&mut self, node: &Node, field: &str) -> GatewayConfig {
         let mut g = GatewayConfig::default();
-        let Some(mut t) = self.table(node, field) else { return g };
+        let Some(mut t) = self.table(node, field) else {
+            return g;
+        };
         let mut listen_span = None;
         if let Some(e) = t.take("listen") {
             let f = join(field, "listen");
@@ -368,7 +464,11 @@ impl Cx<'_> {
                         g.listen = addr;
                         listen_span = Some(e.value.span.clone());
                     }
-                    Err(_) => self.error(&e.value.span, &f, format!("`{s}` is not an address with a port, e.g. `127.0.0.1:8808`")),
+                    Err(_) => self.error(
+                        &e.value.span,
+                        &f,
+                        format!("`{s}` is not an address with a port, e.g. `127.0.0.1:8808`"),
+                    ),
                 }
             }
         }
@@ -381,7 +481,9 @@ impl Cx<'_> {
                         self.error(&tok.key_span, &tf, "subject must not be empty");
                         continue;
                     }
-                    let Some(s) = self.string(&tok.value, &tf) else { continue };
+                    let Some(s) = self.string(&tok.value, &tf) else {
+                        continue;
+                    };
                     match s.parse::<SecretRef>() {
                         Ok(r) => g.tokens.push(TokenConfig { token: r.rebase(&self.base_dir), subject: tok.key.clone() }),
                         Err(SecretRefError::NotAReference) => self.error(
@@ -414,13 +516,18 @@ impl Cx<'_> {
             g.state_dir = self.path(&e.value, &join(field, "state_dir"));
         }
         if let Some(e) = t.take("environment") {
-            g.environment = self.environment(&e.value, &join(field, "environment")).unwrap_or_default();
+            g.environment = self
+                .environment(&e.value, &join(field, "environment"))
+                .unwrap_or_default();
         }
         if let Some(e) = t.take("timeout") {
-            g.timeout = self.duration(&e.value, &join(field, "timeout")).unwrap_or(g.timeout);
+            g.timeout = self
+                .duration(&e.value, &join(field, "timeout"))
+                .unwrap_or(g.timeout);
         }
         if let Some(e) = t.take("limits") {
-            g.limits = self.message_limits(&e.value, &join(field, "limits"), MessageLimits::default());
+            g.limits =
+                self.message_limits(&e.value, &join(field, "limits"), MessageLimits::default());
         }
         t.finish(self);
         if let Some(span) = listen_span {
@@ -437,12 +544,19 @@ impl Cx<'_> {
 
     fn audit(&mut self, node: &Node, field: &str) -> AuditConfig {
         let mut a = AuditConfig::default();
-        let Some(mut t) = self.table(node, field) else { return a };
+        let Some(mut t) = self.table(node, field) else {
+            return a;
+        };
         if let Some(e) = t.take("path") {
             a.path = self.path(&e.value, &join(field, "path"));
         }
         if let Some(e) = t.take("max_field_bytes") {
-            if let Some(v) = self.integer(&e.value, &join(field, "max_field_bytes"), 64, 16 * 1024 * 1024) {
+            if let Some(v) = self.integer(
+                &e.value,
+                &join(field, "max_field_bytes"),
+                64,
+                16 * 1024 * 1024,
+            ) {
                 a.max_field_bytes = to_usize(v);
             }
         }
@@ -451,10 +565,14 @@ impl Cx<'_> {
     }
 
     fn message_limits(&mut self, node: &Node, field: &str, mut l: MessageLimits) -> MessageLimits {
-        let Some(mut t) = self.table(node, field) else { return l };
+        let Some(mut t) = self.table(node, field) else {
+            return l;
+        };
         if let Some(e) = t.take("max_message_bytes") {
             // Below 1 KiB even an `initialize` may not fit; above 1 GiB is no limit at all.
-            if let Some(v) = self.integer(&e.value, &join(field, "max_message_bytes"), 1024, 1 << 30) {
+            if let Some(v) =
+                self.integer(&e.value, &join(field, "max_message_bytes"), 1024, 1 << 30)
+            {
                 l.max_message_bytes = to_usize(v);
             }
         }
@@ -477,7 +595,12 @@ impl Cx<'_> {
         }
     }
 
-    fn toml_server(&mut self, entry: &Entry, field: &str, g: &GatewayConfig) -> Option<(ServerId, ServerConfig)> {
+    fn toml_server(
+        &mut self,
+        entry: &Entry,
+        field: &str,
+        g: &GatewayConfig,
+    ) -> Option<(ServerId, ServerConfig)> {
         let id = self.server_id(entry, field);
         let mut t = self.table(&entry.value, field)?;
         let transport = self.transport(&mut t, field, &entry.key_span);
@@ -487,14 +610,22 @@ impl Cx<'_> {
         }
         let mut shared = false;
         if let Some(e) = t.take("shared") {
-            shared = self.boolean(&e.value, &join(field, "shared")).unwrap_or(false);
+            shared = self
+                .boolean(&e.value, &join(field, "shared"))
+                .unwrap_or(false);
             if shared && matches!(transport, Some(Transport::Http(_))) {
-                self.error(&e.value.span, &join(field, "shared"), "`shared` applies to stdio servers only");
+                self.error(
+                    &e.value.span,
+                    &join(field, "shared"),
+                    "`shared` applies to stdio servers only",
+                );
             }
         }
         let mut timeout = g.timeout;
         if let Some(e) = t.take("timeout") {
-            timeout = self.duration(&e.value, &join(field, "timeout")).unwrap_or(timeout);
+            timeout = self
+                .duration(&e.value, &join(field, "timeout"))
+                .unwrap_or(timeout);
         }
         let mut limits = g.limits;
         if let Some(e) = t.take("limits") {
@@ -502,19 +633,32 @@ impl Cx<'_> {
         }
         let mut environment = g.environment;
         if let Some(e) = t.take("environment") {
-            environment = self.environment(&e.value, &join(field, "environment")).unwrap_or(environment);
+            environment = self
+                .environment(&e.value, &join(field, "environment"))
+                .unwrap_or(environment);
         }
         let mut sandbox = SandboxConfig::default();
         if let Some(e) = t.take("sandbox") {
             let sf = join(field, "sandbox");
             sandbox = self.sandbox(&e.value, &sf);
-            if matches!(transport, Some(Transport::Http(_))) && sandbox != SandboxConfig::default() {
-                self.warn(&e.key_span, &sf, "the sandbox applies to stdio servers only and is ignored for a `url` server");
+            if matches!(transport, Some(Transport::Http(_))) && sandbox != SandboxConfig::default()
+            {
+                self.warn(
+                    &e.key_span,
+                    &sf,
+                    "the sandbox applies to stdio servers only and is ignored for a `url` server",
+                );
             }
             if let Some(Transport::Stdio(s)) = &transport {
                 for name in s.env.keys() {
                     if sandbox.env.contains_key(name) || sandbox.secrets.contains_key(name) {
-                        self.error(&e.key_span, &sf, format!("variable `{name}` is declared both in `env` and in the sandbox"));
+                        self.error(
+                            &e.key_span,
+                            &sf,
+                            format!(
+                                "variable `{name}` is declared both in `env` and in the sandbox"
+                            ),
+                        );
                     }
                 }
             }
@@ -525,15 +669,64 @@ impl Cx<'_> {
             }
         }
         t.finish(self);
-        Some((id.clone()?, ServerConfig { id: id?, transport: transport?, restart, shared, timeout, limits, environment, sandbox }))
+        Some((
+            id.clone()?,
+            ServerConfig {
+                id: id?,
+                transport: transport?,
+                restart,
+                shared,
+                timeout,
+                limits,
+                environment,
+                sandbox,
+            },
+        ))
     }
 
     /// `command`/`args`/`env`/`cwd` or `url`/`headers`, with an optional `type` (hosts' name)
     /// or `transport` (ours) saying which.
-    fn transport(&mut self, t: &mut Fields<'_>, field: &str, key_span: &Range<usize>) -> Option<Transport> {
+    fn transport(
+        &mut self,
+        t: &mut Fields<'_>,
+        field: &str,
+        key_span: &Range<usize>,
+    ) -> Option<Transport> {
+        // Take every transport field now, so that none is reported as unknown when the
+        // transport itself is wrong.
+        let stdio_fields = StdioFields {
+            command: t.take("command"),
+            args: t.take("args"),
+            env: t.take("env"),
+            cwd: t.take("cwd"),
+            env_file: if self.strict() {
+                None
+            } else {
+                t.take("envFile")
+            },
+        };
+        let http_fields = HttpFields {
+            url: t.take("url").or_else(|| {
+                if self.strict() {
+                    None
+                } else {
+                    t.take("serverUrl")
+                }
+            }),
+            headers: t.take("headers"),
+            secret_headers: if self.strict() {
+                t.take("secret_headers")
+            } else {
+                None
+            },
+        };
         let kind = match (t.take("type"), t.take("transport")) {
             (Some(a), Some(b)) => {
-                self.error(&b.key_span, &join(field, "transport"), "write either `type` or `transport`, not both");
+                self.error(
+                    &b.key_span,
+                    &join(field, "transport"),
+                    "write either `type` or `transport`, not both",
+                );
                 Some((a, "type"))
             }
             (Some(a), None) => Some((a, "type")),
@@ -545,10 +738,18 @@ impl Cx<'_> {
                 let f = join(field, name);
                 match self.string(&e.value, &f).as_deref() {
                     Some("stdio") => Some(Declared::Stdio),
-                    Some("http" | "streamable-http" | "streamableHttp" | "streamable_http") => Some(Declared::Http(HttpProtocol::Streamable)),
+                    Some("http" | "streamable-http" | "streamableHttp" | "streamable_http") => {
+                        Some(Declared::Http(HttpProtocol::Streamable))
+                    }
                     Some("sse") => Some(Declared::Http(HttpProtocol::LegacySse)),
                     Some(other) => {
-                        self.error(&e.value.span, &f, format!("unknown transport `{other}`, expected `stdio`, `http` or `sse`"));
+                        self.error(
+                            &e.value.span,
+                            &f,
+                            format!(
+                                "unknown transport `{other}`, expected `stdio`, `http` or `sse`"
+                            ),
+                        );
                         return None;
                     }
                     None => return None,
@@ -556,43 +757,87 @@ impl Cx<'_> {
             }
             None => None,
         };
-        let command = t.take("command");
-        let url = t.take("url").or_else(|| if self.strict() { None } else { t.take("serverUrl") });
-        match (command, url) {
-            (Some(c), Some(u)) => {
-                self.error(&u.key_span, &join(field, "url"), "a server has either `command` (stdio) or `url` (http), not both");
-                let _ = c;
+        match (stdio_fields.command, http_fields.url) {
+            (Some(_), Some(u)) => {
+                self.error(
+                    &u.key_span,
+                    &join(field, "url"),
+                    "a server has either `command` (stdio) or `url` (http), not both",
+                );
                 None
             }
             (Some(c), None) => {
                 if let Some(Declared::Http(_)) = declared {
-                    self.error(&c.key_span, &join(field, "command"), "an `http` or `sse` server needs `url`, not `command`");
+                    self.error(
+                        &c.key_span,
+                        &join(field, "command"),
+                        "an `http` or `sse` server needs `url`, not `command`",
+                    );
                     return None;
                 }
-                self.stdio(t, field, c)
+                for (name, e) in [
+                    ("headers", http_fields.headers),
+                    ("secret_headers", http_fields.secret_headers),
+                ] {
+                    if let Some(e) = e {
+                        self.strict_error(
+                            &e.key_span,
+                            &join(field, name),
+                            format!("`{name}` applies to `url` servers only"),
+                        );
+                    }
+                }
+                self.stdio(t, field, c, &stdio_fields)
             }
             (None, Some(u)) => {
                 if let Some(Declared::Stdio) = declared {
-                    self.error(&u.key_span, &join(field, "url"), "a `stdio` server needs `command`, not `url`");
+                    self.error(
+                        &u.key_span,
+                        &join(field, "url"),
+                        "a `stdio` server needs `command`, not `url`",
+                    );
                     return None;
+                }
+                for (name, e) in [
+                    ("args", stdio_fields.args),
+                    ("env", stdio_fields.env),
+                    ("cwd", stdio_fields.cwd),
+                ] {
+                    if let Some(e) = e {
+                        self.strict_error(
+                            &e.key_span,
+                            &join(field, name),
+                            format!("`{name}` applies to `command` servers only"),
+                        );
+                    }
                 }
                 let protocol = match declared {
                     Some(Declared::Http(p)) => p,
                     _ => HttpProtocol::Streamable,
                 };
-                self.http(t, field, u, protocol)
+                self.http(field, u, protocol, &http_fields)
             }
             (None, None) => {
-                self.error(key_span, field, "a server needs `command` (stdio) or `url` (http)");
+                self.error(
+                    key_span,
+                    field,
+                    "a server needs `command` (stdio) or `url` (http)",
+                );
                 None
             }
         }
     }
 
-    fn stdio(&mut self, t: &mut Fields<'_>, field: &str, command: &Entry) -> Option<Transport> {
+    fn stdio(
+        &mut self,
+        t: &Fields<'_>,
+        field: &str,
+        command: &Entry,
+        f: &StdioFields<'_>,
+    ) -> Option<Transport> {
         let command = self.non_empty_string(&command.value, &join(field, "command"));
         let mut args = Vec::new();
-        if let Some(e) = t.take("args") {
+        if let Some(e) = f.args {
             let f = join(field, "args");
             for (i, (a, span)) in self.string_array(&e.value, &f).into_iter().enumerate() {
                 if a.contains('\0') {
@@ -602,15 +847,20 @@ impl Cx<'_> {
             }
         }
         let mut env = BTreeMap::new();
-        if let Some(e) = t.take("env") {
-            env = self.plain_values(&e.value, &join(field, "env"), "variable", &format!("{field}.sandbox.secrets"));
+        if let Some(e) = f.env {
+            env = self.plain_values(
+                &e.value,
+                &join(field, "env"),
+                NameKind::Variable,
+                &format!("{field}.sandbox.secrets"),
+            );
         }
         let mut cwd = None;
-        if let Some(e) = t.take("cwd") {
+        if let Some(e) = f.cwd {
             cwd = self.path(&e.value, &join(field, "cwd"));
         }
-        if !self.strict() {
-            if let Some(e) = t.take("envFile") {
+        {
+            if let Some(e) = f.env_file {
                 self.warn(
                     &e.key_span,
                     &join(field, "envFile"),
@@ -618,7 +868,12 @@ impl Cx<'_> {
                 );
             }
         }
-        let transport = StdioTransport { command: command?, args, env, cwd };
+        let transport = StdioTransport {
+            command: command?,
+            args,
+            env,
+            cwd,
+        };
         self.warn_placeholders(field, t, &transport);
         Some(Transport::Stdio(transport))
     }
@@ -629,9 +884,17 @@ impl Cx<'_> {
         if self.strict() {
             return;
         }
-        let uses_input = s.args.iter().chain(s.env.values()).any(|v| v.contains("${input:"));
+        let uses_input = s
+            .args
+            .iter()
+            .chain(s.env.values())
+            .any(|v| v.contains("${input:"));
         if uses_input {
-            let span = t.entries.first().map(|e| e.key_span.clone()).unwrap_or(0..0);
+            let span = t
+                .entries
+                .first()
+                .map(|e| e.key_span.clone())
+                .unwrap_or(0..0);
             self.warn(
                 &span,
                 field,
@@ -640,45 +903,81 @@ impl Cx<'_> {
         }
     }
 
-    fn http(&mut self, t: &mut Fields<'_>, field: &str, url: &Entry, protocol: HttpProtocol) -> Option<Transport> {
+    fn http(
+        &mut self,
+        field: &str,
+        url: &Entry,
+        protocol: HttpProtocol,
+        f: &HttpFields<'_>,
+    ) -> Option<Transport> {
         let uf = join(field, "url");
         let url_text = self.non_empty_string(&url.value, &uf);
         let url_ok = url_text.as_deref().and_then(|u| match url::Url::parse(u) {
-            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(parsed)
+                if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() =>
+            {
                 if !parsed.username().is_empty() || parsed.password().is_some() {
-                    self.strict_error(&url.value.span, &uf, "the url carries credentials; put them in `secret_headers` instead");
+                    self.strict_error(
+                        &url.value.span,
+                        &uf,
+                        "the url carries credentials; put them in `secret_headers` instead",
+                    );
                 }
                 if parsed.scheme() == "http" && !is_loopback_host(&parsed) {
-                    self.warn(&url.value.span, &uf, "plain `http` to a remote host sends every message unencrypted");
+                    self.warn(
+                        &url.value.span,
+                        &uf,
+                        "plain `http` to a remote host sends every message unencrypted",
+                    );
                 }
                 Some(u.to_owned())
             }
             Ok(_) => {
-                self.error(&url.value.span, &uf, format!("`{u}` is not an `http` or `https` url with a host"));
+                self.error(
+                    &url.value.span,
+                    &uf,
+                    format!("`{u}` is not an `http` or `https` url with a host"),
+                );
                 None
             }
             Err(e) => {
-                self.error(&url.value.span, &uf, format!("`{u}` is not a valid url: {e}"));
+                self.error(
+                    &url.value.span,
+                    &uf,
+                    format!("`{u}` is not a valid url: {e}"),
+                );
                 None
             }
         });
         let mut headers = BTreeMap::new();
-        if let Some(e) = t.take("headers") {
-            let f = join(field, "headers");
-            headers = self.plain_values(&e.value, &f, "header", &format!("{field}.secret_headers"));
+        if let Some(e) = f.headers {
+            headers = self.plain_values(
+                &e.value,
+                &join(field, "headers"),
+                NameKind::Header,
+                &format!("{field}.secret_headers"),
+            );
         }
         let mut secret_headers = BTreeMap::new();
-        if self.strict() {
-            if let Some(e) = t.take("secret_headers") {
-                secret_headers = self.secret_map(&e.value, &join(field, "secret_headers"));
-            }
+        if let Some(e) = f.secret_headers {
+            secret_headers =
+                self.secret_map(&e.value, &join(field, "secret_headers"), NameKind::Header);
         }
         for name in secret_headers.keys() {
             if headers.keys().any(|h| h.eq_ignore_ascii_case(name)) {
-                self.error(&url.key_span, field, format!("header `{name}` is declared both in `headers` and `secret_headers`"));
+                self.error(
+                    &url.key_span,
+                    field,
+                    format!("header `{name}` is declared both in `headers` and `secret_headers`"),
+                );
             }
         }
-        Some(Transport::Http(HttpTransport { url: url_ok?, protocol, headers, secret_headers }))
+        Some(Transport::Http(HttpTransport {
+            url: url_ok?,
+            protocol,
+            headers,
+            secret_headers,
+        }))
     }
 
     fn restart(&mut self, node: &Node, field: &str) -> RestartPolicy {
@@ -692,7 +991,13 @@ impl Cx<'_> {
                 "never" => Some(false),
                 "on-failure" => Some(true),
                 other => {
-                    cx.error(&n.span, f, format!("unknown restart policy `{other}`, expected `never` or `on-failure`"));
+                    cx.error(
+                        &n.span,
+                        f,
+                        format!(
+                            "unknown restart policy `{other}`, expected `never` or `on-failure`"
+                        ),
+                    );
                     None
                 }
             }
@@ -708,7 +1013,11 @@ impl Cx<'_> {
                 if let Some(e) = t.take("policy") {
                     policy = parse_name(self, &e.value, &join(field, "policy"));
                 } else {
-                    self.error(&node.span, field, "missing `policy` (`never` or `on-failure`)");
+                    self.error(
+                        &node.span,
+                        field,
+                        "missing `policy` (`never` or `on-failure`)",
+                    );
                 }
                 let mut max_restarts = RestartPolicy::DEFAULT_MAX_RESTARTS;
                 let mut backoff_ms = RestartPolicy::DEFAULT_BACKOFF_MS;
@@ -721,14 +1030,23 @@ impl Cx<'_> {
                 }
                 if let Some(e) = t.take("backoff_ms") {
                     tuned = Some(e.key_span.clone());
-                    backoff_ms = self.integer(&e.value, &join(field, "backoff_ms"), 0, 3_600_000).unwrap_or(backoff_ms);
+                    backoff_ms = self
+                        .integer(&e.value, &join(field, "backoff_ms"), 0, 3_600_000)
+                        .unwrap_or(backoff_ms);
                 }
                 t.finish(self);
                 match policy {
-                    Some(true) => RestartPolicy::OnFailure { max_restarts, backoff_ms },
+                    Some(true) => RestartPolicy::OnFailure {
+                        max_restarts,
+                        backoff_ms,
+                    },
                     Some(false) => {
                         if let Some(span) = tuned {
-                            self.error(&span, field, "`max_restarts` and `backoff_ms` need `policy = \"on-failure\"`");
+                            self.error(
+                                &span,
+                                field,
+                                "`max_restarts` and `backoff_ms` need `policy = \"on-failure\"`",
+                            );
                         }
                         RestartPolicy::Never
                     }
@@ -761,7 +1079,9 @@ impl Cx<'_> {
             s.mode = mode_of(self, node, field).unwrap_or_default();
             return s;
         }
-        let Some(mut t) = self.table(node, field) else { return s };
+        let Some(mut t) = self.table(node, field) else {
+            return s;
+        };
         if let Some(e) = t.take("mode") {
             s.mode = mode_of(self, &e.value, &join(field, "mode")).unwrap_or_default();
         }
@@ -772,10 +1092,15 @@ impl Cx<'_> {
             s.network = self.network(&e.value, &join(field, "network"));
         }
         if let Some(e) = t.take("env") {
-            s.env = self.plain_values(&e.value, &join(field, "env"), "variable", &join(field, "secrets"));
+            s.env = self.plain_values(
+                &e.value,
+                &join(field, "env"),
+                NameKind::Variable,
+                &join(field, "secrets"),
+            );
         }
         if let Some(e) = t.take("secrets") {
-            s.secrets = self.secret_map(&e.value, &join(field, "secrets"));
+            s.secrets = self.secret_map(&e.value, &join(field, "secrets"), NameKind::Variable);
         }
         if let Some(e) = t.take("limits") {
             s.limits = self.resource_limits(&e.value, &join(field, "limits"));
@@ -786,7 +1111,9 @@ impl Cx<'_> {
 
     fn sandbox_paths(&mut self, node: &Node, field: &str) -> SandboxPaths {
         let mut p = SandboxPaths::default();
-        let Some(mut t) = self.table(node, field) else { return p };
+        let Some(mut t) = self.table(node, field) else {
+            return p;
+        };
         let mut ro_spans = Vec::new();
         if let Some(e) = t.take("read_only") {
             let f = join(field, "read_only");
@@ -801,13 +1128,23 @@ impl Cx<'_> {
             let f = join(field, "read_write");
             for (i, (s, span)) in self.string_array(&e.value, &f).into_iter().enumerate() {
                 let fi = index(&f, i);
-                let Some(path) = self.sandbox_path(&s, &span, &fi) else { continue };
+                let Some(path) = self.sandbox_path(&s, &span, &fi) else {
+                    continue;
+                };
                 if path == Path::new("/") {
-                    self.error(&span, &fi, "`/` read-write would expose the whole filesystem");
+                    self.error(
+                        &span,
+                        &fi,
+                        "`/` read-write would expose the whole filesystem",
+                    );
                     continue;
                 }
                 if ro_spans.iter().any(|(ro, _)| *ro == path) {
-                    self.error(&span, &fi, format!("`{s}` is listed both read-only and read-write"));
+                    self.error(
+                        &span,
+                        &fi,
+                        format!("`{s}` is listed both read-only and read-write"),
+                    );
                 }
                 p.read_write.push(path);
             }
@@ -821,7 +1158,10 @@ impl Cx<'_> {
             self.error(span, field, "must be a non-empty path");
             return None;
         }
-        if Path::new(s).components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+        if Path::new(s)
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
             self.error(span, field, format!("`{s}` must not contain `..`"));
             return None;
         }
@@ -830,7 +1170,9 @@ impl Cx<'_> {
 
     fn network(&mut self, node: &Node, field: &str) -> NetworkPolicy {
         let mut n = NetworkPolicy::default();
-        let Some(mut t) = self.table(node, field) else { return n };
+        let Some(mut t) = self.table(node, field) else {
+            return n;
+        };
         if let Some(e) = t.take("allow_domains") {
             let f = join(field, "allow_domains");
             for (i, (s, span)) in self.string_array(&e.value, &f).into_iter().enumerate() {
@@ -851,14 +1193,22 @@ impl Cx<'_> {
                 match parsed {
                     Some(net) => {
                         if net != net.trunc() {
-                            self.error(&span, &index(&f, i), format!("`{s}` has host bits set, did you mean `{}`", net.trunc()));
+                            self.error(
+                                &span,
+                                &index(&f, i),
+                                format!("`{s}` has host bits set, did you mean `{}`", net.trunc()),
+                            );
                         } else if net.prefix_len() == 0 {
                             self.error(&span, &index(&f, i), format!("`{s}` allows every address"));
                         } else {
                             n.allow_cidrs.push(net);
                         }
                     }
-                    None => self.error(&span, &index(&f, i), format!("`{s}` is not an address range such as `10.0.0.0/8`")),
+                    None => self.error(
+                        &span,
+                        &index(&f, i),
+                        format!("`{s}` is not an address range such as `10.0.0.0/8`"),
+                    ),
                 }
             }
         }
@@ -868,15 +1218,23 @@ impl Cx<'_> {
 
     fn resource_limits(&mut self, node: &Node, field: &str) -> ResourceLimits {
         let mut l = ResourceLimits::default();
-        let Some(mut t) = self.table(node, field) else { return l };
+        let Some(mut t) = self.table(node, field) else {
+            return l;
+        };
         if let Some(e) = t.take("processes") {
-            l.processes = self.integer(&e.value, &join(field, "processes"), 1, 1 << 22).unwrap_or(l.processes);
+            l.processes = self
+                .integer(&e.value, &join(field, "processes"), 1, 1 << 22)
+                .unwrap_or(l.processes);
         }
         if let Some(e) = t.take("memory_mb") {
-            l.memory_mb = self.integer(&e.value, &join(field, "memory_mb"), 16, 1 << 24).unwrap_or(l.memory_mb);
+            l.memory_mb = self
+                .integer(&e.value, &join(field, "memory_mb"), 16, 1 << 24)
+                .unwrap_or(l.memory_mb);
         }
         if let Some(e) = t.take("open_files") {
-            l.open_files = self.integer(&e.value, &join(field, "open_files"), 16, 1 << 20).unwrap_or(l.open_files);
+            l.open_files = self
+                .integer(&e.value, &join(field, "open_files"), 16, 1 << 20)
+                .unwrap_or(l.open_files);
         }
         if let Some(e) = t.take("cpu_seconds") {
             l.cpu_seconds = self.integer(&e.value, &join(field, "cpu_seconds"), 1, 1 << 32);
@@ -890,15 +1248,18 @@ impl Cx<'_> {
     fn host_root(&mut self, root: &Node) -> Config {
         let gateway = GatewayConfig::default();
         let mut servers = BTreeMap::new();
-        let Some(mut top) = self.table(root, "") else { return self.config(gateway, servers) };
+        let Some(mut top) = self.table(root, "") else {
+            return self.config(gateway, servers);
+        };
         let (list, field) = match self.source.format {
             Format::VsCodeJson => match top.take("servers") {
                 Some(e) => (Some(e), "servers".to_owned()),
                 // A VS Code settings file keeps them under `mcp.servers`.
                 None => match top.take("mcp").map(|m| &m.value.kind) {
-                    Some(Kind::Table(entries)) => {
-                        (entries.iter().find(|e| e.key == "servers"), "mcp.servers".to_owned())
-                    }
+                    Some(Kind::Table(entries)) => (
+                        entries.iter().find(|e| e.key == "servers"),
+                        "mcp.servers".to_owned(),
+                    ),
                     _ => (None, "servers".to_owned()),
                 },
             },
@@ -915,12 +1276,21 @@ impl Cx<'_> {
                     }
                 }
             }
-            None => self.warn(&(0..0), &field, format!("no `{field}` found, so no servers are configured")),
+            None => self.warn(
+                &(0..0),
+                &field,
+                format!("no `{field}` found, so no servers are configured"),
+            ),
         }
         self.config(gateway, servers)
     }
 
-    fn host_server(&mut self, entry: &Entry, field: &str, g: &GatewayConfig) -> Option<(ServerId, ServerConfig)> {
+    fn host_server(
+        &mut self,
+        entry: &Entry,
+        field: &str,
+        g: &GatewayConfig,
+    ) -> Option<(ServerId, ServerConfig)> {
         let id = self.server_id(entry, field);
         let mut t = self.table(&entry.value, field)?;
         let transport = self.transport(&mut t, field, &entry.key_span)?;
@@ -939,6 +1309,60 @@ impl Cx<'_> {
                 sandbox: SandboxConfig::default(),
             },
         ))
+    }
+}
+
+/// The fields of a stdio server, taken from its table.
+struct StdioFields<'n> {
+    command: Option<&'n Entry>,
+    args: Option<&'n Entry>,
+    env: Option<&'n Entry>,
+    cwd: Option<&'n Entry>,
+    env_file: Option<&'n Entry>,
+}
+
+/// The fields of a remote server, taken from its table.
+struct HttpFields<'n> {
+    url: Option<&'n Entry>,
+    headers: Option<&'n Entry>,
+    secret_headers: Option<&'n Entry>,
+}
+
+/// What the keys of a name/value table are.
+#[derive(Clone, Copy)]
+enum NameKind {
+    /// Environment variables.
+    Variable,
+    /// HTTP header names.
+    Header,
+}
+
+impl NameKind {
+    fn word(self) -> &'static str {
+        match self {
+            NameKind::Variable => "variable",
+            NameKind::Header => "header",
+        }
+    }
+
+    fn valid(self, name: &str) -> bool {
+        match self {
+            NameKind::Variable => is_env_name(name),
+            // RFC 9110 token characters.
+            NameKind::Header => {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c))
+            }
+        }
+    }
+
+    fn rule(self) -> &'static str {
+        match self {
+            NameKind::Variable => "letters, digits and `_`, not starting with a digit",
+            NameKind::Header => "letters, digits and `-`",
+        }
     }
 }
 
@@ -977,8 +1401,14 @@ impl<'n> Fields<'n> {
         for (e, used) in self.entries.iter().zip(&self.used) {
             if !used {
                 let known = known_fields(&self.path);
-                let hint = closest(&e.key, known).map(|k| format!(", did you mean `{k}`")).unwrap_or_default();
-                cx.error(&e.key_span, &join(&self.path, &e.key), format!("unknown field `{}`{hint}", e.key));
+                let hint = closest(&e.key, known)
+                    .map(|k| format!(", did you mean `{k}`"))
+                    .unwrap_or_default();
+                cx.error(
+                    &e.key_span,
+                    &join(&self.path, &e.key),
+                    format!("unknown field `{}`{hint}", e.key),
+                );
             }
         }
     }
@@ -990,17 +1420,41 @@ fn known_fields(path: &str) -> &'static [&'static str] {
     let in_server = path.starts_with("servers.");
     match (last, in_server) {
         ("", _) => &["gateway", "servers"],
-        ("gateway", false) => &["listen", "tokens", "allowed_origins", "audit", "state_dir", "environment", "timeout", "limits"],
+        ("gateway", false) => &[
+            "listen",
+            "tokens",
+            "allowed_origins",
+            "audit",
+            "state_dir",
+            "environment",
+            "timeout",
+            "limits",
+        ],
         ("audit", false) => &["path", "max_field_bytes"],
-        ("limits", _) if path.ends_with("sandbox.limits") => &["processes", "memory_mb", "open_files", "cpu_seconds"],
+        ("limits", _) if path.ends_with("sandbox.limits") => {
+            &["processes", "memory_mb", "open_files", "cpu_seconds"]
+        }
         ("limits", _) => &["max_message_bytes", "max_json_depth"],
         ("sandbox", true) => &["mode", "paths", "network", "env", "secrets", "limits"],
         ("paths", true) => &["read_only", "read_write"],
         ("network", true) => &["allow_domains", "allow_cidrs"],
         ("restart", true) => &["policy", "max_restarts", "backoff_ms"],
         (_, true) => &[
-            "command", "args", "env", "cwd", "url", "headers", "secret_headers", "type", "transport", "restart", "shared",
-            "timeout", "limits", "environment", "sandbox",
+            "command",
+            "args",
+            "env",
+            "cwd",
+            "url",
+            "headers",
+            "secret_headers",
+            "type",
+            "transport",
+            "restart",
+            "shared",
+            "timeout",
+            "limits",
+            "environment",
+            "sandbox",
         ],
         _ => &[],
     }
@@ -1011,7 +1465,7 @@ fn closest(key: &str, known: &[&'static str]) -> Option<&'static str> {
     known
         .iter()
         .map(|k| (edit_distance(key, k), *k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 4))
+        .filter(|(d, k)| *d > 0 && *d <= 2.max(k.len() / 4))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
 }
@@ -1056,7 +1510,8 @@ fn normalize_origin(s: &str) -> Option<String> {
     if !matches!(u.scheme(), "http" | "https") || u.host().is_none() || s.contains('*') {
         return None;
     }
-    if u.path() != "/" || u.query().is_some() || u.fragment().is_some() || !u.username().is_empty() {
+    if u.path() != "/" || u.query().is_some() || u.fragment().is_some() || !u.username().is_empty()
+    {
         return None;
     }
     // The serialization of an origin never has a trailing slash.
@@ -1091,8 +1546,14 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(normalize_origin("https://App.Example.com").as_deref(), Some("https://app.example.com"));
-        assert_eq!(normalize_origin("http://localhost:3000/").as_deref(), Some("http://localhost:3000"));
+        assert_eq!(
+            normalize_origin("https://App.Example.com").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(
+            normalize_origin("http://localhost:3000/").as_deref(),
+            Some("http://localhost:3000")
+        );
         assert_eq!(normalize_origin("https://a.example/path"), None);
         assert_eq!(normalize_origin("*"), None);
         assert_eq!(normalize_origin("file:///x"), None);
@@ -1100,8 +1561,14 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(closest("comand", known_fields("servers.x")), Some("command"));
-        assert_eq!(closest("allow_domain", known_fields("servers.x.sandbox.network")), Some("allow_domains"));
+        assert_eq!(
+            closest("comand", known_fields("servers.x")),
+            Some("command")
+        );
+        assert_eq!(
+            closest("allow_domain", known_fields("servers.x.sandbox.network")),
+            Some("allow_domains")
+        );
         assert_eq!(closest("zzzzzz", known_fields("servers.x")), None);
     }
 }

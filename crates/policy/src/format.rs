@@ -22,8 +22,14 @@ impl Format {
     /// or content starting with `{`, is JSON, then `servers` (or `mcp.servers`) means VS
     /// Code and anything else `mcpServers`.
     pub fn detect(path: &Path, text: &str) -> Format {
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-        let looks_json = text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let looks_json = text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{');
         match ext.as_deref() {
             Some("toml") => Format::Toml,
             Some("json" | "jsonc") => Self::detect_json(text),
@@ -34,7 +40,10 @@ impl Format {
 
     fn detect_json(text: &str) -> Format {
         match crate::tree::json_top_level_keys(text) {
-            Some(keys) if !keys.iter().any(|k| k == "mcpServers") && keys.iter().any(|k| k == "servers" || k == "mcp") => {
+            Some(keys)
+                if !keys.iter().any(|k| k == "mcpServers")
+                    && keys.iter().any(|k| k == "servers" || k == "mcp") =>
+            {
                 Format::VsCodeJson
             }
             _ => Format::McpServersJson,

@@ -30,9 +30,9 @@ use std::path::Path;
 pub use diag::{ConfigErrors, Diagnostic};
 pub use format::Format;
 pub use model::{
-    AuditConfig, Config, GatewayConfig, HttpProtocol, HttpTransport, MessageLimits, NetworkPolicy, ResourceLimits,
-    RestartPolicy, SandboxConfig, SandboxMode, SandboxPaths, ServerConfig, Source, StdioTransport, TokenConfig,
-    Transport,
+    AuditConfig, Config, GatewayConfig, HttpProtocol, HttpTransport, MessageLimits, NetworkPolicy,
+    ResourceLimits, RestartPolicy, SandboxConfig, SandboxMode, SandboxPaths, ServerConfig, Source,
+    StdioTransport, TokenConfig, Transport,
 };
 pub use names::{Environment, EnvironmentError, ServerId, ServerIdError};
 pub use network::{DomainPattern, DomainPatternError};
@@ -44,17 +44,26 @@ pub const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
 /// Reads and checks the config file at `path`; the format is detected from its name and
 /// content (see [`Format::detect`]).
 pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ConfigErrors::single(path, format!("cannot read config file: {}", io_reason(&e))))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        ConfigErrors::single(path, format!("cannot read config file: {}", io_reason(&e)))
+    })?;
     if meta.is_dir() {
-        return Err(ConfigErrors::single(path, "is a directory, not a config file"));
+        return Err(ConfigErrors::single(
+            path,
+            "is a directory, not a config file",
+        ));
     }
     if meta.len() > MAX_CONFIG_BYTES {
-        return Err(ConfigErrors::single(path, "config file is larger than 8 MiB"));
+        return Err(ConfigErrors::single(
+            path,
+            "config file is larger than 8 MiB",
+        ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| ConfigErrors::single(path, format!("cannot read config file: {}", io_reason(&e))))?;
-    let text = String::from_utf8(bytes).map_err(|_| ConfigErrors::single(path, "config file is not valid UTF-8"))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        ConfigErrors::single(path, format!("cannot read config file: {}", io_reason(&e)))
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| ConfigErrors::single(path, "config file is not valid UTF-8"))?;
     parse(&text, None, path)
 }
 
@@ -74,7 +83,11 @@ pub struct RawConfig {
 
 impl RawConfig {
     /// Parses `text` (syntax only). `format` is detected when `None`.
-    pub fn parse(text: &str, format: Option<Format>, path: &Path) -> Result<RawConfig, ConfigErrors> {
+    pub fn parse(
+        text: &str,
+        format: Option<Format>,
+        path: &Path,
+    ) -> Result<RawConfig, ConfigErrors> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let format = format.unwrap_or_else(|| Format::detect(path, text));
         let parsed = match format {
@@ -83,7 +96,10 @@ impl RawConfig {
         };
         match parsed {
             Ok(root) => Ok(RawConfig {
-                source: Source { path: path.to_owned(), format },
+                source: Source {
+                    path: path.to_owned(),
+                    format,
+                },
                 text: text.to_owned(),
                 root,
             }),

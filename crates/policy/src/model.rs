@@ -40,14 +40,23 @@ pub struct Source {
 impl Config {
     /// The server called `name`, if configured.
     pub fn server(&self, name: &str) -> Option<&ServerConfig> {
-        self.servers.iter().find(|(id, _)| id.as_str() == name).map(|(_, s)| s)
+        self.servers
+            .iter()
+            .find(|(id, _)| id.as_str() == name)
+            .map(|(_, s)| s)
     }
 
     /// A config with default gateway settings and the given servers; for tests and for
     /// `mcpwall wrap -- COMMAND` with no config file.
-    pub fn with_servers(path: impl Into<PathBuf>, servers: BTreeMap<ServerId, ServerConfig>) -> Self {
+    pub fn with_servers(
+        path: impl Into<PathBuf>,
+        servers: BTreeMap<ServerId, ServerConfig>,
+    ) -> Self {
         Config {
-            source: Source { path: path.into(), format: Format::Toml },
+            source: Source {
+                path: path.into(),
+                format: Format::Toml,
+            },
             gateway: GatewayConfig::default(),
             servers,
             warnings: Vec::new(),
@@ -75,6 +84,7 @@ pub struct GatewayConfig {
     /// Environment servers run in unless they say otherwise. Default: `prod`.
     pub environment: Environment,
     /// Per-call timeout servers get unless they say otherwise. Default: 60 s.
+    #[serde(serialize_with = "serialize_duration")]
     pub timeout: Duration,
     /// Message limits servers get unless they say otherwise.
     pub limits: MessageLimits,
@@ -129,7 +139,10 @@ impl AuditConfig {
 
 impl Default for AuditConfig {
     fn default() -> Self {
-        AuditConfig { path: None, max_field_bytes: Self::DEFAULT_MAX_FIELD_BYTES }
+        AuditConfig {
+            path: None,
+            max_field_bytes: Self::DEFAULT_MAX_FIELD_BYTES,
+        }
     }
 }
 
@@ -173,6 +186,7 @@ pub struct ServerConfig {
     pub shared: bool,
     /// Per-call timeout (`tools/call` and other requests); on expiry the client gets an error
     /// and the cancellation is forwarded upstream. Default: the gateway's (60 s).
+    #[serde(serialize_with = "serialize_duration")]
     pub timeout: Duration,
     /// Message limits. Default: the gateway's (4 MiB, depth 64).
     pub limits: MessageLimits,
@@ -383,5 +397,14 @@ impl Default for ResourceLimits {
             open_files: Self::DEFAULT_OPEN_FILES,
             cpu_seconds: None,
         }
+    }
+}
+
+/// Durations read back as they are written in config: `60s`, `1500ms`.
+fn serialize_duration<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    if d.subsec_millis() == 0 {
+        s.collect_str(&format_args!("{}s", d.as_secs()))
+    } else {
+        s.collect_str(&format_args!("{}ms", d.as_millis()))
     }
 }

@@ -126,7 +126,9 @@ mod tests {
             assert_eq!(ok.parse::<ServerId>().unwrap().as_str(), ok);
         }
         assert_eq!("".parse::<ServerId>(), Err(ServerIdError::Empty));
-        for bad in [".", "..", "-x", "a/b", "a b", "é", "a%2f", "_x", "a?b", "a#b"] {
+        for bad in [
+            ".", "..", "-x", "a/b", "a b", "é", "a%2f", "_x", "a?b", "a#b",
+        ] {
             assert!(bad.parse::<ServerId>().is_err(), "{bad}");
         }
         assert!("a".repeat(65).parse::<ServerId>().is_err());
@@ -135,7 +137,10 @@ mod tests {
 
     #[test]
     fn environments() {
-        assert_eq!("staging".parse::<Environment>().unwrap(), Environment::Stage);
+        assert_eq!(
+            "staging".parse::<Environment>().unwrap(),
+            Environment::Stage
+        );
         assert_eq!(Environment::default(), Environment::Prod);
         assert!("qa".parse::<Environment>().is_err());
     }

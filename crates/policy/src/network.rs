@@ -90,7 +90,12 @@ impl FromStr for DomainPattern {
             return Err(DomainPatternError::BadWildcard(s.to_owned()));
         }
         // A name made only of digits and dots would be read as an address by some resolvers.
-        if !valid_hostname(&lower) || lower.rsplit('.').next().is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit())) {
+        if !valid_hostname(&lower)
+            || lower
+                .rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+        {
             return Err(DomainPatternError::Invalid(s.to_owned()));
         }
         Ok(DomainPattern::Exact(lower))
@@ -136,13 +141,39 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert!(matches!("*.com".parse::<DomainPattern>(), Err(DomainPatternError::TooBroad(_))));
-        assert!(matches!("a.*.com".parse::<DomainPattern>(), Err(DomainPatternError::BadWildcard(_))));
-        assert!(matches!("*".parse::<DomainPattern>(), Err(DomainPatternError::BadWildcard(_))));
-        assert!(matches!("10.0.0.1".parse::<DomainPattern>(), Err(DomainPatternError::IpAddress(_))));
-        assert!(matches!("[::1]".parse::<DomainPattern>(), Err(DomainPatternError::IpAddress(_))));
-        assert!(matches!("::1".parse::<DomainPattern>(), Err(DomainPatternError::IpAddress(_))));
-        for bad in ["", "a..b", "-a.com", "a_b.com", "exa mple.com", "ex\u{e4}mple.com", "1.2.3.400"] {
+        assert!(matches!(
+            "*.com".parse::<DomainPattern>(),
+            Err(DomainPatternError::TooBroad(_))
+        ));
+        assert!(matches!(
+            "a.*.com".parse::<DomainPattern>(),
+            Err(DomainPatternError::BadWildcard(_))
+        ));
+        assert!(matches!(
+            "*".parse::<DomainPattern>(),
+            Err(DomainPatternError::BadWildcard(_))
+        ));
+        assert!(matches!(
+            "10.0.0.1".parse::<DomainPattern>(),
+            Err(DomainPatternError::IpAddress(_))
+        ));
+        assert!(matches!(
+            "[::1]".parse::<DomainPattern>(),
+            Err(DomainPatternError::IpAddress(_))
+        ));
+        assert!(matches!(
+            "::1".parse::<DomainPattern>(),
+            Err(DomainPatternError::IpAddress(_))
+        ));
+        for bad in [
+            "",
+            "a..b",
+            "-a.com",
+            "a_b.com",
+            "exa mple.com",
+            "ex\u{e4}mple.com",
+            "1.2.3.400",
+        ] {
             assert!(bad.parse::<DomainPattern>().is_err(), "{bad}");
         }
     }

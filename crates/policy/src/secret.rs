@@ -56,12 +56,15 @@ impl SecretRef {
     /// here so every launcher resolves references the same way.
     pub fn resolve(&self) -> Result<String, SecretError> {
         match self {
-            SecretRef::Env(name) => std::env::var(name).map_err(|_| SecretError::EnvMissing(name.clone())),
+            SecretRef::Env(name) => {
+                std::env::var(name).map_err(|_| SecretError::EnvMissing(name.clone()))
+            }
             SecretRef::File(path) => {
-                let mut text = std::fs::read_to_string(path).map_err(|source| SecretError::File {
-                    path: path.clone(),
-                    source,
-                })?;
+                let mut text =
+                    std::fs::read_to_string(path).map_err(|source| SecretError::File {
+                        path: path.clone(),
+                        source,
+                    })?;
                 if text.ends_with('\n') {
                     text.pop();
                     if text.ends_with('\r') {
@@ -84,7 +87,9 @@ impl SecretRef {
 
 pub(crate) fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -187,7 +192,10 @@ const SECRET_NAME_WORDS: &[&str] = &[
 /// `${GITHUB_TOKEN}`, `<your token>` or references like `env:NAME`.
 pub fn looks_like_secret(name: &str, value: &str) -> bool {
     let v = value.trim();
-    let v = v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")).unwrap_or(v);
+    let v = v
+        .strip_prefix("Bearer ")
+        .or_else(|| v.strip_prefix("bearer "))
+        .unwrap_or(v);
     let v = v.strip_prefix("token ").unwrap_or(v).trim();
     if v.is_empty() || is_placeholder(v) {
         return false;
@@ -214,13 +222,22 @@ pub fn looks_like_secret(name: &str, value: &str) -> bool {
 fn is_placeholder(v: &str) -> bool {
     (v.starts_with("${") && v.ends_with('}'))
         || (v.starts_with('<') && v.ends_with('>'))
-        || (v.starts_with('$') && v[1..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        || (v.starts_with('$')
+            && v[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'))
         || v.starts_with("env:")
         || v.starts_with("file:")
-        || v.chars().all(|c| c == '*' || c == 'x' || c == 'X' || c == '.')
+        || v.chars()
+            .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.')
         || matches!(
             v.to_ascii_lowercase().as_str(),
-            "changeme" | "change-me" | "your-token-here" | "your_token_here" | "placeholder" | "redacted"
+            "changeme"
+                | "change-me"
+                | "your-token-here"
+                | "your_token_here"
+                | "placeholder"
+                | "redacted"
         )
 }
 
@@ -240,13 +257,28 @@ mod tests {
 
     #[test]
     fn parses_refs() {
-        assert_eq!("env:GITHUB_TOKEN".parse::<SecretRef>().unwrap(), SecretRef::Env("GITHUB_TOKEN".into()));
-        assert_eq!("file:/run/s".parse::<SecretRef>().unwrap(), SecretRef::File("/run/s".into()));
+        assert_eq!(
+            "env:GITHUB_TOKEN".parse::<SecretRef>().unwrap(),
+            SecretRef::Env("GITHUB_TOKEN".into())
+        );
+        assert_eq!(
+            "file:/run/s".parse::<SecretRef>().unwrap(),
+            SecretRef::File("/run/s".into())
+        );
         assert_eq!("env:".parse::<SecretRef>(), Err(SecretRefError::BadEnvName));
-        assert_eq!("env:A-B".parse::<SecretRef>(), Err(SecretRefError::BadEnvName));
+        assert_eq!(
+            "env:A-B".parse::<SecretRef>(),
+            Err(SecretRefError::BadEnvName)
+        );
         assert_eq!("file:".parse::<SecretRef>(), Err(SecretRefError::EmptyPath));
-        assert_eq!("ghp_abc".parse::<SecretRef>(), Err(SecretRefError::NotAReference));
-        let msg = "ghp_0123456789abcdefghij".parse::<SecretRef>().unwrap_err().to_string();
+        assert_eq!(
+            "ghp_abc".parse::<SecretRef>(),
+            Err(SecretRefError::NotAReference)
+        );
+        let msg = "ghp_0123456789abcdefghij"
+            .parse::<SecretRef>()
+            .unwrap_err()
+            .to_string();
         assert!(!msg.contains("ghp_"), "{msg}");
     }
 
@@ -256,16 +288,26 @@ mod tests {
         let p = dir.path().join("tok");
         std::fs::write(&p, "s3cr3t\n").unwrap();
         assert_eq!(SecretRef::File(p).resolve().unwrap(), "s3cr3t");
-        let missing = SecretRef::Env("MCPWALL_TEST_SURELY_UNSET_VAR".into()).resolve().unwrap_err();
-        assert!(missing.to_string().contains("MCPWALL_TEST_SURELY_UNSET_VAR"));
+        let missing = SecretRef::Env("MCPWALL_TEST_SURELY_UNSET_VAR".into())
+            .resolve()
+            .unwrap_err();
+        assert!(missing
+            .to_string()
+            .contains("MCPWALL_TEST_SURELY_UNSET_VAR"));
     }
 
     #[test]
     fn spots_secrets() {
         for (n, v) in [
-            ("GITHUB_PERSONAL_ACCESS_TOKEN", "ghp_1234567890abcdefghijABCDEFGHIJ123456"),
+            (
+                "GITHUB_PERSONAL_ACCESS_TOKEN",
+                "ghp_1234567890abcdefghijABCDEFGHIJ123456",
+            ),
             ("X", "sk-ant-api03-abcdefghijklmnopqrstuvwxyz"),
-            ("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijk"),
+            (
+                "Authorization",
+                "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefghijk",
+            ),
             ("SLACK_BOT_TOKEN", "xoxb-1234-5678-abcdefgh"),
             ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"),
             ("DB_PASSWORD", "hunter2hunter2x9"),

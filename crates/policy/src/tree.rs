@@ -69,16 +69,25 @@ pub(crate) fn parse_toml(text: &str) -> Result<Node, SyntaxError> {
         span: e.span().unwrap_or(0..0),
         message: lower_first(e.message().trim()),
     })?;
-    Ok(Node { span: 0..text.len(), kind: toml_table(doc.as_table(), 0..0) })
+    Ok(Node {
+        span: 0..text.len(),
+        kind: toml_table(doc.as_table(), 0..0),
+    })
 }
 
 fn toml_table(table: &dyn toml_edit::TableLike, fallback: Range<usize>) -> Kind {
     let mut entries = Vec::new();
     for (name, _) in table.iter() {
-        let Some((key, item)) = table.get_key_value(name) else { continue };
+        let Some((key, item)) = table.get_key_value(name) else {
+            continue;
+        };
         let key_span = key.span().unwrap_or_else(|| fallback.clone());
         if let Some(value) = toml_item(item, key_span.clone()) {
-            entries.push(Entry { key: name.to_owned(), key_span, value });
+            entries.push(Entry {
+                key: name.to_owned(),
+                key_span,
+                value,
+            });
         }
     }
     Kind::Table(entries)
@@ -91,7 +100,10 @@ fn toml_item(item: &toml_edit::Item, fallback: Range<usize>) -> Option<Node> {
         Item::Value(v) => Some(toml_value(v, fallback)),
         Item::Table(t) => {
             let span = t.span().unwrap_or_else(|| fallback.clone());
-            Some(Node { kind: toml_table(t, fallback), span })
+            Some(Node {
+                kind: toml_table(t, fallback),
+                span,
+            })
         }
         Item::ArrayOfTables(a) => {
             let span = a.span().unwrap_or_else(|| fallback.clone());
@@ -99,10 +111,16 @@ fn toml_item(item: &toml_edit::Item, fallback: Range<usize>) -> Option<Node> {
                 .iter()
                 .map(|t| {
                     let s = t.span().unwrap_or_else(|| fallback.clone());
-                    Node { kind: toml_table(t, s.clone()), span: s }
+                    Node {
+                        kind: toml_table(t, s.clone()),
+                        span: s,
+                    }
                 })
                 .collect();
-            Some(Node { kind: Kind::Array(elems), span })
+            Some(Node {
+                kind: Kind::Array(elems),
+                span,
+            })
         }
     }
 }
@@ -141,14 +159,24 @@ fn json_options() -> jsonc_parser::ParseOptions {
 
 /// Parses JSON (with comments and trailing commas) into a tree.
 pub(crate) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
-    let parsed = jsonc_parser::parse_to_ast(text, &jsonc_parser::CollectOptions::default(), &json_options())
-        .map_err(|e| {
-            let r = e.range();
-            SyntaxError { span: r.start..r.end, message: lower_first(&e.kind().to_string()) }
-        })?;
+    let parsed = jsonc_parser::parse_to_ast(
+        text,
+        &jsonc_parser::CollectOptions::default(),
+        &json_options(),
+    )
+    .map_err(|e| {
+        let r = e.range();
+        SyntaxError {
+            span: r.start..r.end,
+            message: lower_first(&e.kind().to_string()),
+        }
+    })?;
     match parsed.value {
         Some(v) => Ok(json_value(&v)),
-        None => Err(SyntaxError { span: 0..0, message: "the file holds no JSON value".to_owned() }),
+        None => Err(SyntaxError {
+            span: 0..0,
+            message: "the file holds no JSON value".to_owned(),
+        }),
     }
 }
 
@@ -160,12 +188,19 @@ fn json_value(v: &jsonc_parser::ast::Value<'_>) -> Node {
             &n.range,
             match n.value.parse::<i64>() {
                 Ok(i) => Kind::Int(i),
-                Err(_) => n.value.parse::<f64>().map(Kind::Float).unwrap_or(Kind::Float(f64::NAN)),
+                Err(_) => n
+                    .value
+                    .parse::<f64>()
+                    .map(Kind::Float)
+                    .unwrap_or(Kind::Float(f64::NAN)),
             },
         ),
         Value::BooleanLit(b) => (&b.range, Kind::Bool(b.value)),
         Value::NullKeyword(n) => (&n.range, Kind::Null),
-        Value::Array(a) => (&a.range, Kind::Array(a.elements.iter().map(json_value).collect())),
+        Value::Array(a) => (
+            &a.range,
+            Kind::Array(a.elements.iter().map(json_value).collect()),
+        ),
         Value::Object(o) => (
             &o.range,
             Kind::Table(
@@ -180,13 +215,20 @@ fn json_value(v: &jsonc_parser::ast::Value<'_>) -> Node {
                                 (w.value.to_owned(), w.range.start..w.range.end)
                             }
                         };
-                        Entry { key, key_span, value: json_value(&p.value) }
+                        Entry {
+                            key,
+                            key_span,
+                            value: json_value(&p.value),
+                        }
                     })
                     .collect(),
             ),
         ),
     };
-    Node { span: range.start..range.end, kind }
+    Node {
+        span: range.start..range.end,
+        kind,
+    }
 }
 
 /// The top-level keys of a JSON object, or `None` if `text` is not one.
@@ -227,12 +269,20 @@ mod tests {
     fn toml_spans() {
         let text = "[servers.a]\ncommand = \"x\"\nargs = [\"1\", 2]\n";
         let root = parse_toml(text).unwrap();
-        let Kind::Table(top) = root.kind else { panic!() };
-        let Kind::Table(servers) = &top[0].value.kind else { panic!() };
-        let Kind::Table(a) = &servers[0].value.kind else { panic!() };
+        let Kind::Table(top) = root.kind else {
+            panic!()
+        };
+        let Kind::Table(servers) = &top[0].value.kind else {
+            panic!()
+        };
+        let Kind::Table(a) = &servers[0].value.kind else {
+            panic!()
+        };
         assert_eq!(a[0].key, "command");
         assert_eq!(&text[a[0].value.span.clone()], "\"x\"");
-        let Kind::Array(args) = &a[1].value.kind else { panic!() };
+        let Kind::Array(args) = &a[1].value.kind else {
+            panic!()
+        };
         assert_eq!(&text[args[1].span.clone()], "2");
         assert_eq!(line_col(text, args[1].span.start), (3, 14));
     }
@@ -241,7 +291,9 @@ mod tests {
     fn json_with_comments_and_trailing_commas() {
         let text = "{\n // c\n \"servers\": {\"a\": {\"command\": \"x\",},},\n}";
         let root = parse_json(text).unwrap();
-        let Kind::Table(top) = root.kind else { panic!() };
+        let Kind::Table(top) = root.kind else {
+            panic!()
+        };
         assert_eq!(top[0].key, "servers");
         assert_eq!(line_col(text, top[0].key_span.start), (3, 2));
     }
@@ -252,7 +304,10 @@ mod tests {
         assert!(e.span.start > 0);
         let e = parse_toml("a = \n").unwrap_err();
         assert!(!e.message.is_empty());
-        assert!(e.message.chars().next().unwrap().is_lowercase() || !e.message.chars().next().unwrap().is_alphabetic());
+        assert!(
+            e.message.chars().next().unwrap().is_lowercase()
+                || !e.message.chars().next().unwrap().is_alphabetic()
+        );
     }
 
     #[test]
