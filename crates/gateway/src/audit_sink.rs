@@ -276,7 +276,10 @@ pub struct ChannelSink {
 
 impl ChannelSink {
     /// A sink and the receiving end for the writer; `capacity` bounds the queue.
-    pub fn new(capacity: usize, redactor: Option<Redactor>) -> (Self, std::sync::mpsc::Receiver<AuditEvent>) {
+    pub fn new(
+        capacity: usize,
+        redactor: Option<Redactor>,
+    ) -> (Self, std::sync::mpsc::Receiver<AuditEvent>) {
         let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
         (
             Self {
@@ -297,7 +300,9 @@ impl ChannelSink {
 impl AuditSink for ChannelSink {
     fn record(&self, event: AuditEvent) {
         if self.tx.try_send(event).is_err() {
-            let n = self.dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let n = self
+                .dropped
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if n == 0 {
                 tracing::warn!("audit writer is not keeping up; events are being dropped");
             }
@@ -333,6 +338,99 @@ pub fn summarize(bytes: &[u8], redactor: Option<Redactor>) -> Payload {
     p
 }
 
+/// Connects the gateway to the audit trail: returns a sink whose events a converter thread
+/// summarizes (hash, redaction; off the message path) and queues to `appender`, which commits
+/// them in batches. An event is acknowledged once the appender has committed it; call
+/// [`mcpwall_audit::Appender::flush`] before exiting so nothing queued is left behind.
+///
+/// The returned thread ends once every clone of the sink is dropped; join it, then close the
+/// appender.
+pub fn appender_sink(
+    appender: mcpwall_audit::Appender,
+    redactor: Option<Redactor>,
+) -> std::io::Result<(ChannelSink, std::thread::JoinHandle<()>)> {
+    let (sink, rx) = ChannelSink::new(16 * 1024, redactor);
+    let feed = std::thread::Builder::new()
+        .name("mcpwall-audit-feed".into())
+        .spawn(move || {
+            while let Ok(ev) = rx.recv() {
+                if let Err(e) = appender.append(to_audit_event(&ev, redactor)) {
+                    tracing::error!(error = %e, "audit trail refused an event");
+                }
+            }
+        })?;
+    Ok((sink, feed))
+}
+
+/// Converts a gateway event into the audit crate's event.
+pub fn to_audit_event(ev: &AuditEvent, redactor: Option<Redactor>) -> mcpwall_audit::Event {
+    use mcpwall_audit::{Event, EventKind as K};
+    let kind = match ev.kind {
+        EventKind::SessionStart => K::SessionStart,
+        EventKind::SessionEnd => K::SessionEnd,
+        EventKind::Handshake => K::Handshake,
+        EventKind::List => K::List,
+        EventKind::Call => K::Call,
+        EventKind::Result => K::Result,
+        EventKind::Error => K::Error,
+        EventKind::Denial => K::Denial,
+        EventKind::KillSwitch => K::KillSwitch,
+    };
+    let mut out = Event::new(kind).system_time(ev.time);
+    if !ev.session.is_empty() {
+        out = out.session(ev.session.clone());
+    }
+    if !ev.identity.is_empty() {
+        out = out.identity(ev.identity.clone());
+    }
+    if !ev.server.is_empty() {
+        out = out.server(ev.server.clone());
+    }
+    if !ev.transport.is_empty() {
+        out = out.transport(ev.transport.clone());
+    }
+    if let Some(m) = &ev.method {
+        out = out.method(m.clone());
+    }
+    if let Some(id) = &ev.request_id {
+        out = out.request_id(id.clone());
+    }
+    if let Some(t) = &ev.tool {
+        out = out.tool(t.clone());
+    }
+    if let Some(a) = &ev.arguments {
+        let p = a.resolve(redactor);
+        out = out.args_summary(p.size as u64, p.sha256, p.redacted);
+    }
+    if let Some(r) = &ev.result {
+        let p = r.resolve(redactor);
+        let is_error = ev.is_error.unwrap_or(ev.kind == EventKind::Error);
+        out = out.result_summary(p.size as u64, p.sha256, is_error, p.redacted);
+    }
+    match &ev.decision {
+        Some(d) => {
+            let d = match d {
+                Decision::Allow => mcpwall_audit::Decision::Allow,
+                Decision::Modify => mcpwall_audit::Decision::Modify,
+                Decision::Deny => mcpwall_audit::Decision::Deny,
+            };
+            out = out.decision(d, ev.rule.as_deref(), ev.detail.as_deref());
+        }
+        None => {
+            if let Some(rule) = &ev.rule {
+                out = out.detail("rule", rule.clone());
+            }
+            if let Some(detail) = &ev.detail {
+                out = out.detail("detail", detail.clone());
+            }
+        }
+    }
+    if let Some(l) = ev.latency {
+        out = out.latency(l);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -341,6 +439,9 @@ mod tests {
     fn payload_hashes() {
         let p = Payload::of(b"abc");
         assert_eq!(p.size, 3);
-        assert_eq!(p.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            p.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }

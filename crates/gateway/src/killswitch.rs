@@ -80,7 +80,9 @@ pub struct KillState {
 impl KillState {
     /// The engagement that applies to `server`, if any (global first).
     pub fn for_server(&self, server: &ServerId) -> Option<&Engagement> {
-        self.global.as_ref().or_else(|| self.servers.get(server.as_str()))
+        self.global
+            .as_ref()
+            .or_else(|| self.servers.get(server.as_str()))
     }
 }
 
@@ -126,7 +128,11 @@ impl LockFile {
     fn acquire(dir: &Path) -> Result<Self, KillError> {
         let path = dir.join("killswitch.lock");
         for _ in 0..200 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
                 Ok(_) => return Ok(Self(path)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     // A lock older than 5 s belongs to a crashed process.
@@ -155,7 +161,10 @@ impl Drop for LockFile {
 }
 
 /// Applies `change` to the state in `dir` atomically and returns the new state.
-pub fn update_state(dir: &Path, change: impl FnOnce(&mut KillState)) -> Result<KillState, KillError> {
+pub fn update_state(
+    dir: &Path,
+    change: impl FnOnce(&mut KillState),
+) -> Result<KillState, KillError> {
     std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     let _lock = LockFile::acquire(dir)?;
     // A corrupt file is replaced by the change (the operator is acting on it now).
@@ -177,11 +186,18 @@ pub fn update_state(dir: &Path, change: impl FnOnce(&mut KillState)) -> Result<K
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Engages the switch for `server` (or every server), recording `reason` and `by`.
-pub fn engage(dir: &Path, server: Option<&ServerId>, reason: Option<String>, by: String) -> Result<KillState, KillError> {
+pub fn engage(
+    dir: &Path,
+    server: Option<&ServerId>,
+    reason: Option<String>,
+    by: String,
+) -> Result<KillState, KillError> {
     let e = Engagement {
         reason,
         at: now_secs(),
@@ -253,9 +269,11 @@ impl KillSwitch {
             Err(_) => return Some("kill switch state is unavailable".to_owned()),
         };
         match &*seen {
-            Seen::State(s) => s
-                .for_server(server)
-                .map(|e| e.reason.clone().unwrap_or_else(|| "no reason given".to_owned())),
+            Seen::State(s) => s.for_server(server).map(|e| {
+                e.reason
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".to_owned())
+            }),
             Seen::Unreadable(why) => Some(format!("kill switch state is unreadable ({why})")),
         }
     }
@@ -296,7 +314,11 @@ impl KillSwitch {
 
     /// Polls every [`POLL_INTERVAL`] until the runtime shuts down; records each change that
     /// affects `server` in `audit`.
-    pub fn spawn_watcher(&self, server: ServerId, audit: Arc<dyn AuditSink>) -> tokio::task::JoinHandle<()> {
+    pub fn spawn_watcher(
+        &self,
+        server: ServerId,
+        audit: Arc<dyn AuditSink>,
+    ) -> tokio::task::JoinHandle<()> {
         let ks = self.clone();
         tokio::spawn(async move {
             let mut last = ks.engaged_for(&server);
@@ -375,7 +397,13 @@ mod tests {
         let a: ServerId = "a".parse().unwrap();
         let b: ServerId = "b".parse().unwrap();
         assert_eq!(ks.engaged_for(&a), None);
-        engage(dir.path(), Some(&a), Some("incident 7".into()), "user:t".into()).unwrap();
+        engage(
+            dir.path(),
+            Some(&a),
+            Some("incident 7".into()),
+            "user:t".into(),
+        )
+        .unwrap();
         assert!(ks.poll());
         assert_eq!(ks.engaged_for(&a).as_deref(), Some("incident 7"));
         assert_eq!(ks.engaged_for(&b), None);

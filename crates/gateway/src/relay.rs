@@ -87,7 +87,9 @@ impl FromStr for RestartPolicy {
                 max_restarts: 3,
                 backoff: Duration::from_millis(500),
             }),
-            other => Err(format!("unknown restart policy `{other}` (expected `never` or `on-failure`)")),
+            other => Err(format!(
+                "unknown restart policy `{other}` (expected `never` or `on-failure`)"
+            )),
         }
     }
 }
@@ -126,7 +128,8 @@ impl Default for RelayOptions {
 pub struct ReconnectError(pub String);
 
 /// The boxed future [`Reconnect::reconnect`] returns.
-pub type ReconnectFuture<'a> = Pin<Box<dyn Future<Output = Result<Pipe, ReconnectError>> + Send + 'a>>;
+pub type ReconnectFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Pipe, ReconnectError>> + Send + 'a>>;
 
 /// Starts the upstream again after it died (used by [`RestartPolicy::OnFailure`]).
 pub trait Reconnect: Send + Sync {
@@ -231,12 +234,17 @@ impl Relay {
 
     /// The session context as the relay currently knows it.
     pub fn ctx(&self) -> Arc<SessionCtx> {
-        self.ctx.read().map(|c| Arc::clone(&c)).unwrap_or_else(|p| Arc::clone(&p.into_inner()))
+        self.ctx
+            .read()
+            .map(|c| Arc::clone(&c))
+            .unwrap_or_else(|p| Arc::clone(&p.into_inner()))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         // A poisoned lock only means a panic elsewhere; the state is still usable.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Relays until the client or (finally) the upstream goes away.
@@ -287,7 +295,9 @@ impl Relay {
         self.record(EventKind::SessionEnd, |ev| {
             ev.detail = Some(match &outcome {
                 RelayOutcome::ClientClosed => "client closed".to_owned(),
-                RelayOutcome::UpstreamClosed { restarts } => format!("upstream closed after {restarts} restarts"),
+                RelayOutcome::UpstreamClosed { restarts } => {
+                    format!("upstream closed after {restarts} restarts")
+                }
             });
         });
         outcome
@@ -320,12 +330,14 @@ impl Relay {
         tracing::warn!(error = %e, ?direction, "refused malformed message");
         self.record(EventKind::Denial, |ev| {
             ev.decision = Some(Decision::Deny);
-            ev.rule = Some(match e {
-                EnvelopeError::TooLarge { .. } => "limits.max_message_bytes",
-                EnvelopeError::TooDeep { .. } => "limits.max_depth",
-                _ => "protocol",
-            }
-            .to_owned());
+            ev.rule = Some(
+                match e {
+                    EnvelopeError::TooLarge { .. } => "limits.max_message_bytes",
+                    EnvelopeError::TooDeep { .. } => "limits.max_depth",
+                    _ => "protocol",
+                }
+                .to_owned(),
+            );
             ev.detail = Some(format!("{} ({})", e, dir_label(direction)));
             ev.request_id = e.id().map(Id::to_json);
             ev.arguments = Some(PayloadRef::new(raw.clone(), None));
@@ -334,7 +346,11 @@ impl Relay {
 
     // ---- client -> server ----
 
-    async fn client_to_server(&self, mut rx: mpsc::Receiver<Bytes>, client_tx: mpsc::Sender<Bytes>) {
+    async fn client_to_server(
+        &self,
+        mut rx: mpsc::Receiver<Bytes>,
+        client_tx: mpsc::Sender<Bytes>,
+    ) {
         while let Some(raw) = rx.recv().await {
             let env = match self.classify(&raw, Direction::ToServer) {
                 Ok(env) => env,
@@ -373,7 +389,11 @@ impl Relay {
 
     /// Registers `tracked` requests and forwards `vetted` upstream; when the upstream is down,
     /// returns the errors to answer them with instead.
-    async fn send_upstream(&self, vetted: Vetted, tracked: Vec<(Id, InFlight)>) -> Result<(), Vec<Bytes>> {
+    async fn send_upstream(
+        &self,
+        vetted: Vetted,
+        tracked: Vec<(Id, InFlight)>,
+    ) -> Result<(), Vec<Bytes>> {
         let ids: Vec<Id> = tracked.iter().map(|(id, _)| id.clone()).collect();
         let tx = {
             let mut st = self.lock();
@@ -411,7 +431,14 @@ impl Relay {
         drop(st);
         Err(ids
             .iter()
-            .map(|id| jsonrpc::error_response(Some(id), CODE_UPSTREAM_UNAVAILABLE, "upstream server is not available", None))
+            .map(|id| {
+                jsonrpc::error_response(
+                    Some(id),
+                    CODE_UPSTREAM_UNAVAILABLE,
+                    "upstream server is not available",
+                    None,
+                )
+            })
             .collect())
     }
 
@@ -464,8 +491,11 @@ impl Relay {
                         }
                         Err(e) => {
                             // A tools/call the gateway cannot read is one it cannot check: refuse.
-                            let d = crate::stack::Denial::new(crate::stack::DenyCode::InvalidInput, e.to_string())
-                                .with_rule("protocol");
+                            let d = crate::stack::Denial::new(
+                                crate::stack::DenyCode::InvalidInput,
+                                e.to_string(),
+                            )
+                            .with_rule("protocol");
                             self.record(EventKind::Denial, |ev| {
                                 ev.method = Some(method.to_string());
                                 ev.request_id = Some(id.to_json());
@@ -479,7 +509,8 @@ impl Relay {
                 } else {
                     None
                 };
-                let msg = Message::new(raw, kind, depth, Direction::ToServer, tool.as_deref(), None);
+                let msg =
+                    Message::new(raw, kind, depth, Direction::ToServer, tool.as_deref(), None);
                 match self.stack.run(&msg, &ctx) {
                     Outcome::Deny { denial, .. } => Step::Reply(denial_response(Some(id), &denial)),
                     Outcome::Forward(v) => {
@@ -489,8 +520,13 @@ impl Relay {
                                 ev.method = Some(method.to_string());
                                 ev.tool = tool.as_deref().map(str::to_owned);
                                 ev.request_id = Some(id.to_json());
-                                ev.decision = Some(if v.modified() { Decision::Modify } else { Decision::Allow });
-                                ev.arguments = args.map(|a| PayloadRef::new(a, self.stack.audit().redactor()));
+                                ev.decision = Some(if v.modified() {
+                                    Decision::Modify
+                                } else {
+                                    Decision::Allow
+                                });
+                                ev.arguments =
+                                    args.map(|a| PayloadRef::new(a, self.stack.audit().redactor()));
                             });
                         }
                         if mk == MethodKind::Initialize {
@@ -557,7 +593,10 @@ impl Relay {
     }
 
     fn update_ctx(&self, f: impl FnOnce(&mut SessionCtx)) {
-        let mut guard = self.ctx.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut guard = self
+            .ctx
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut c = (**guard).clone();
         f(&mut c);
         *guard = Arc::new(c);
@@ -567,7 +606,11 @@ impl Relay {
 
     /// Returns when the upstream is gone for good, with the number of restarts, or `None` when
     /// the client stopped accepting messages.
-    async fn server_to_client(&self, mut rx: mpsc::Receiver<Bytes>, client_tx: mpsc::Sender<Bytes>) -> Option<u32> {
+    async fn server_to_client(
+        &self,
+        mut rx: mpsc::Receiver<Bytes>,
+        client_tx: mpsc::Sender<Bytes>,
+    ) -> Option<u32> {
         let mut restarts = 0u32;
         loop {
             while let Some(raw) = rx.recv().await {
@@ -581,11 +624,16 @@ impl Relay {
                 st.upstream = None;
                 st.client_closed
             };
-            self.fail_inflight(&client_tx, "upstream server exited").await;
+            self.fail_inflight(&client_tx, "upstream server exited")
+                .await;
             if client_closed {
                 return Some(restarts);
             }
-            let RestartPolicy::OnFailure { max_restarts, backoff } = self.opts.restart else {
+            let RestartPolicy::OnFailure {
+                max_restarts,
+                backoff,
+            } = self.opts.restart
+            else {
                 return Some(restarts);
             };
             let Some(reconnect) = self.reconnect.clone() else {
@@ -599,7 +647,9 @@ impl Relay {
                 match reconnect.reconnect().await {
                     Ok(pipe) => {
                         self.record(EventKind::Error, |ev| {
-                            ev.detail = Some(format!("upstream restarted (restart {restarts} of {max_restarts})"));
+                            ev.detail = Some(format!(
+                                "upstream restarted (restart {restarts} of {max_restarts})"
+                            ));
                             ev.rule = Some("restart".to_owned());
                         });
                         match self.replay_handshake(pipe, &client_tx).await {
@@ -628,11 +678,16 @@ impl Relay {
 
     /// Replays the recorded `initialize` to a restarted server and waits for its answer; then
     /// opens the upstream to client traffic. Returns the receiver, or `None` if the server failed.
-    async fn replay_handshake(&self, pipe: Pipe, client_tx: &mpsc::Sender<Bytes>) -> Option<mpsc::Receiver<Bytes>> {
+    async fn replay_handshake(
+        &self,
+        pipe: Pipe,
+        client_tx: &mpsc::Sender<Bytes>,
+    ) -> Option<mpsc::Receiver<Bytes>> {
         let Pipe { tx, mut rx } = pipe;
         let recorded = self.lock().handshake.clone();
         if let Some(init) = recorded {
-            let replay_id = Id::Str(format!("mcpwall-replay-{}", uuid::Uuid::new_v4()).into_boxed_str());
+            let replay_id =
+                Id::Str(format!("mcpwall-replay-{}", uuid::Uuid::new_v4()).into_boxed_str());
             let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&init) else {
                 return None;
             };
@@ -674,13 +729,21 @@ impl Relay {
             st.inflight.drain().collect()
         };
         self.record(EventKind::Error, |ev| {
-            ev.detail = Some(format!("{why}; {} requests in flight failed", drained.len()));
+            ev.detail = Some(format!(
+                "{why}; {} requests in flight failed",
+                drained.len()
+            ));
             ev.rule = Some("upstream".to_owned());
         });
         for (id, f) in drained {
             let msg = format!("{why} before answering `{}`", f.info.method);
             let _ = client_tx
-                .send(jsonrpc::error_response(Some(&id), CODE_UPSTREAM_UNAVAILABLE, &msg, None))
+                .send(jsonrpc::error_response(
+                    Some(&id),
+                    CODE_UPSTREAM_UNAVAILABLE,
+                    &msg,
+                    None,
+                ))
                 .await;
         }
     }
@@ -713,7 +776,10 @@ impl Relay {
                     (Vec::new(), back)
                 } else {
                     let unchanged = parts.len() == n && parts.iter().all(|p| !p.modified());
-                    (vec![Vetted::batch(parts, unchanged.then(|| raw.clone()))], back)
+                    (
+                        vec![Vetted::batch(parts, unchanged.then(|| raw.clone()))],
+                        back,
+                    )
                 }
             }
             kind => match self.decide_to_client(&raw, &kind, env.depth) {
@@ -767,28 +833,37 @@ impl Relay {
                 let msg = Message::new(raw, kind, depth, Direction::ToClient, None, Some(&f.info));
                 let outcome = self.stack.run(&msg, &ctx);
                 if f.audited {
-                    self.record(if *is_error { EventKind::Error } else { EventKind::Result }, |ev| {
-                        ev.method = Some(f.info.method.to_string());
-                        ev.tool = f.info.tool.as_deref().map(str::to_owned);
-                        ev.request_id = Some(id.to_json());
-                        ev.latency = Some(latency);
-                        ev.result = Some(PayloadRef::new(raw.clone(), self.stack.audit().redactor()));
-                        if f.info.kind == MethodKind::ToolsCall {
-                            ev.is_error = mcp::result_is_error(raw);
-                        }
-                        ev.decision = Some(match &outcome {
-                            Outcome::Forward(v) if v.modified() => Decision::Modify,
-                            Outcome::Forward(_) => Decision::Allow,
-                            Outcome::Deny { .. } => Decision::Deny,
-                        });
-                    });
+                    self.record(
+                        if *is_error {
+                            EventKind::Error
+                        } else {
+                            EventKind::Result
+                        },
+                        |ev| {
+                            ev.method = Some(f.info.method.to_string());
+                            ev.tool = f.info.tool.as_deref().map(str::to_owned);
+                            ev.request_id = Some(id.to_json());
+                            ev.latency = Some(latency);
+                            ev.result =
+                                Some(PayloadRef::new(raw.clone(), self.stack.audit().redactor()));
+                            if f.info.kind == MethodKind::ToolsCall {
+                                ev.is_error = mcp::result_is_error(raw);
+                            }
+                            ev.decision = Some(match &outcome {
+                                Outcome::Forward(v) if v.modified() => Decision::Modify,
+                                Outcome::Forward(_) => Decision::Allow,
+                                Outcome::Deny { .. } => Decision::Deny,
+                            });
+                        },
+                    );
                 }
                 match outcome {
                     Outcome::Forward(v) => Step::Forward(v, None),
                     // The client still gets an answer for its id: the error.
-                    Outcome::Deny { denial, .. } => {
-                        Step::Forward(Vetted::error_for_peer(denial_response(Some(id), &denial)), None)
-                    }
+                    Outcome::Deny { denial, .. } => Step::Forward(
+                        Vetted::error_for_peer(denial_response(Some(id), &denial)),
+                        None,
+                    ),
                 }
             }
             Kind::Request { id, .. } => {
@@ -842,7 +917,11 @@ impl Relay {
             };
             for (id, f) in expired {
                 let after = self.opts.call_timeout.unwrap_or_default();
-                let reason = format!("request `{}` timed out after {} ms", f.info.method, after.as_millis());
+                let reason = format!(
+                    "request `{}` timed out after {} ms",
+                    f.info.method,
+                    after.as_millis()
+                );
                 self.record(EventKind::Error, |ev| {
                     ev.method = Some(f.info.method.to_string());
                     ev.tool = f.info.tool.as_deref().map(str::to_owned);
@@ -855,7 +934,12 @@ impl Relay {
                     let _ = tx.send(mcp::cancelled_notification(&id, &reason)).await;
                 }
                 if client_tx
-                    .send(jsonrpc::error_response(Some(&id), CODE_TIMEOUT, &reason, None))
+                    .send(jsonrpc::error_response(
+                        Some(&id),
+                        CODE_TIMEOUT,
+                        &reason,
+                        None,
+                    ))
                     .await
                     .is_err()
                 {
@@ -870,8 +954,12 @@ impl Relay {
 fn audit_kind(mk: MethodKind, method: &str) -> Option<EventKind> {
     match mk {
         MethodKind::Initialize | MethodKind::Discover => Some(EventKind::Handshake),
-        MethodKind::ToolsCall | MethodKind::ResourcesRead | MethodKind::PromptsGet => Some(EventKind::Call),
-        _ if method.ends_with("/list") || method.ends_with("/templates/list") => Some(EventKind::List),
+        MethodKind::ToolsCall | MethodKind::ResourcesRead | MethodKind::PromptsGet => {
+            Some(EventKind::Call)
+        }
+        _ if method.ends_with("/list") || method.ends_with("/templates/list") => {
+            Some(EventKind::List)
+        }
         _ => None,
     }
 }
@@ -937,9 +1025,19 @@ mod tests {
     use crate::audit_sink::MemorySink;
     use crate::session::ServerId;
 
-    fn setup(opts: RelayOptions) -> (Pipe, Pipe, tokio::task::JoinHandle<RelayOutcome>, MemorySink) {
+    fn setup(
+        opts: RelayOptions,
+    ) -> (
+        Pipe,
+        Pipe,
+        tokio::task::JoinHandle<RelayOutcome>,
+        MemorySink,
+    ) {
         let sink = MemorySink::default();
-        let stack = Arc::new(Stack::minimal(Some(Arc::new(sink.clone())), Limits::default()));
+        let stack = Arc::new(Stack::minimal(
+            Some(Arc::new(sink.clone())),
+            Limits::default(),
+        ));
         let (client, client_end) = Pipe::pair(8);
         let (server, server_end) = Pipe::pair(8);
         let ctx = SessionCtx::stdio(ServerId::from_program("test"));
@@ -965,7 +1063,12 @@ mod tests {
         let kinds: Vec<_> = sink.events().iter().map(|e| e.kind).collect();
         assert_eq!(
             kinds,
-            vec![EventKind::SessionStart, EventKind::Call, EventKind::Result, EventKind::SessionEnd]
+            vec![
+                EventKind::SessionStart,
+                EventKind::Call,
+                EventKind::Result,
+                EventKind::SessionEnd
+            ]
         );
         let result = sink.events()[2].clone();
         assert_eq!(result.is_error, Some(false));
@@ -977,7 +1080,8 @@ mod tests {
     async fn malformed_gets_parse_error() {
         let (mut client, _server, _h, _sink) = setup(RelayOptions::default());
         client.tx.send(b("{oops")).await.unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
         assert_eq!(v["error"]["code"], jsonrpc::PARSE_ERROR);
     }
 
@@ -990,14 +1094,18 @@ mod tests {
         let (mut client, mut server, _h, _sink) = setup(opts);
         client
             .tx
-            .send(b(r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"slow"}}"#))
+            .send(b(
+                r#"{"jsonrpc":"2.0","id":"a","method":"tools/call","params":{"name":"slow"}}"#,
+            ))
             .await
             .unwrap();
         server.rx.recv().await.unwrap();
-        let err: serde_json::Value = serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        let err: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
         assert_eq!(err["id"], "a");
         assert_eq!(err["error"]["code"], CODE_TIMEOUT);
-        let cancel: serde_json::Value = serde_json::from_slice(&server.rx.recv().await.unwrap()).unwrap();
+        let cancel: serde_json::Value =
+            serde_json::from_slice(&server.rx.recv().await.unwrap()).unwrap();
         assert_eq!(cancel["method"], "notifications/cancelled");
         assert_eq!(cancel["params"]["requestId"], "a");
         // The late answer is not delivered.
@@ -1006,10 +1114,19 @@ mod tests {
             .send(b(r#"{"jsonrpc":"2.0","id":"a","result":{}}"#))
             .await
             .unwrap();
-        client.tx.send(b(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#)).await.unwrap();
+        client
+            .tx
+            .send(b(r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#))
+            .await
+            .unwrap();
         server.rx.recv().await.unwrap();
-        server.tx.send(b(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#)).await.unwrap();
-        let next: serde_json::Value = serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        server
+            .tx
+            .send(b(r#"{"jsonrpc":"2.0","id":2,"result":{}}"#))
+            .await
+            .unwrap();
+        let next: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
         assert_eq!(next["id"], 2);
     }
 
@@ -1018,15 +1135,21 @@ mod tests {
         let (mut client, mut server, h, _sink) = setup(RelayOptions::default());
         client
             .tx
-            .send(b(r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}"#))
+            .send(b(
+                r#"{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"x"}}"#,
+            ))
             .await
             .unwrap();
         server.rx.recv().await.unwrap();
         drop(server);
-        let err: serde_json::Value = serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        let err: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
         assert_eq!(err["id"], 7);
         assert_eq!(err["error"]["code"], CODE_UPSTREAM_UNAVAILABLE);
-        assert_eq!(h.await.unwrap(), RelayOutcome::UpstreamClosed { restarts: 0 });
+        assert_eq!(
+            h.await.unwrap(),
+            RelayOutcome::UpstreamClosed { restarts: 0 }
+        );
     }
 
     #[tokio::test]
@@ -1046,7 +1169,10 @@ mod tests {
     #[tokio::test]
     async fn restart_policy_parses() {
         assert_eq!("never".parse::<RestartPolicy>(), Ok(RestartPolicy::Never));
-        assert!(matches!("on-failure".parse::<RestartPolicy>(), Ok(RestartPolicy::OnFailure { .. })));
+        assert!(matches!(
+            "on-failure".parse::<RestartPolicy>(),
+            Ok(RestartPolicy::OnFailure { .. })
+        ));
         assert!("sometimes".parse::<RestartPolicy>().is_err());
     }
 }

@@ -48,7 +48,10 @@ fn check_name(what: &'static str, s: &str, max: usize) -> Result<(), NameError> 
             max,
         });
     }
-    if !s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+    if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
         return Err(NameError::BadChar {
             what,
             value: s.to_owned(),
@@ -103,7 +106,13 @@ impl ServerId {
         let base = program.rsplit('/').next().unwrap_or(program);
         let mut s: String = base
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .take(64)
             .collect();
         if s.is_empty() {

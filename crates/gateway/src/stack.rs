@@ -66,7 +66,9 @@ impl<'a> Message<'a> {
         request: Option<&'a RequestInfo>,
     ) -> Self {
         let method_kind = match kind {
-            Kind::Request { method, .. } | Kind::Notification { method } => Some(MethodKind::of(method)),
+            Kind::Request { method, .. } | Kind::Notification { method } => {
+                Some(MethodKind::of(method))
+            }
             _ => None,
         };
         Self {
@@ -157,7 +159,9 @@ pub struct CheckError {
 impl CheckError {
     /// A check error with `reason`.
     pub fn new(reason: impl Into<String>) -> Self {
-        Self { reason: reason.into() }
+        Self {
+            reason: reason.into(),
+        }
     }
 }
 
@@ -341,7 +345,10 @@ pub struct Stack {
 impl std::fmt::Debug for Stack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Stack")
-            .field("checks", &self.checks.iter().map(|c| c.name()).collect::<Vec<_>>())
+            .field(
+                "checks",
+                &self.checks.iter().map(|c| c.name()).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -378,7 +385,11 @@ pub fn assemble(parts: StackParts) -> Stack {
     // identity: before anything that decides by who is asking.
     checks.extend(parts.identity);
     // limits: before any check parses or scans the message body, so no stage sees oversized input.
-    checks.extend(parts.limits.map(|l| Box::new(LimitsCheck::new(l)) as Box<dyn Check>));
+    checks.extend(
+        parts
+            .limits
+            .map(|l| Box::new(LimitsCheck::new(l)) as Box<dyn Check>),
+    );
     // policy and approvals: decide on the call (method, tool, arguments) before deeper inspection.
     checks.extend(parts.policy);
     // input validation: only for calls policy allows; rejects malformed arguments before detection reads them.
@@ -456,14 +467,20 @@ impl Stack {
                     return self.deny(msg, ctx, d, check.name());
                 }
                 Err(e) => {
-                    let d = Denial::new(DenyCode::CheckFailed, format!("check `{}` failed: {}", check.name(), e.reason))
-                        .with_rule(check.name());
+                    let d = Denial::new(
+                        DenyCode::CheckFailed,
+                        format!("check `{}` failed: {}", check.name(), e.reason),
+                    )
+                    .with_rule(check.name());
                     return self.deny(msg, ctx, d, check.name());
                 }
             }
         }
         match current {
-            Some(bytes) => Outcome::Forward(Vetted { bytes, modified: true }),
+            Some(bytes) => Outcome::Forward(Vetted {
+                bytes,
+                modified: true,
+            }),
             None => Outcome::Forward(Vetted {
                 bytes: msg.raw.clone(),
                 modified: false,
@@ -471,18 +488,27 @@ impl Stack {
         }
     }
 
-    fn deny(&self, msg: &Message<'_>, ctx: &SessionCtx, denial: Denial, stage: &'static str) -> Outcome {
+    fn deny(
+        &self,
+        msg: &Message<'_>,
+        ctx: &SessionCtx,
+        denial: Denial,
+        stage: &'static str,
+    ) -> Outcome {
         let mut ev = AuditEvent::new(EventKind::Denial, ctx);
         ev.method = msg
             .method()
             .map(str::to_owned)
             .or_else(|| msg.request().map(|r| r.method.to_string()));
-        ev.tool = msg
-            .tool()
-            .map(str::to_owned)
-            .or_else(|| msg.request().and_then(|r| r.tool.as_deref().map(str::to_owned)));
+        ev.tool = msg.tool().map(str::to_owned).or_else(|| {
+            msg.request()
+                .and_then(|r| r.tool.as_deref().map(str::to_owned))
+        });
         ev.request_id = msg.id().map(Id::to_json);
-        ev.arguments = Some(crate::audit_sink::PayloadRef::new(msg.raw().clone(), self.audit.redactor()));
+        ev.arguments = Some(crate::audit_sink::PayloadRef::new(
+            msg.raw().clone(),
+            self.audit.redactor(),
+        ));
         ev.decision = Some(AuditDecision::Deny);
         ev.rule = denial.rule.clone();
         ev.detail = Some(denial.reason.clone());
@@ -495,7 +521,9 @@ impl Stack {
 /// else or re-address it).
 fn same_identity(a: &Kind, b: &Kind) -> bool {
     match (a, b) {
-        (Kind::Request { id: i1, method: m1 }, Kind::Request { id: i2, method: m2 }) => i1 == i2 && m1 == m2,
+        (Kind::Request { id: i1, method: m1 }, Kind::Request { id: i2, method: m2 }) => {
+            i1 == i2 && m1 == m2
+        }
         (Kind::Notification { method: m1 }, Kind::Notification { method: m2 }) => m1 == m2,
         (Kind::Response { id: i1, .. }, Kind::Response { id: i2, .. }) => i1 == i2,
         _ => false,
@@ -552,7 +580,10 @@ impl Check for LimitsCheck {
             return Ok(Verdict::Deny(
                 Denial::new(
                     DenyCode::Limit,
-                    format!("message nesting exceeds the depth limit of {}", self.limits.max_depth),
+                    format!(
+                        "message nesting exceeds the depth limit of {}",
+                        self.limits.max_depth
+                    ),
                 )
                 .with_rule("limits.max_depth"),
             ));
@@ -607,7 +638,14 @@ mod tests {
         let raw = Bytes::copy_from_slice(text.as_bytes());
         let env = jsonrpc::classify(&raw, &Limits::default()).unwrap();
         let ctx = SessionCtx::stdio(ServerId::from_program("t"));
-        let msg = Message::new(&raw, &env.kind, env.depth, Direction::ToServer, Some("echo"), None);
+        let msg = Message::new(
+            &raw,
+            &env.kind,
+            env.depth,
+            Direction::ToServer,
+            Some("echo"),
+            None,
+        );
         stack.run(&msg, &ctx)
     }
 
@@ -625,7 +663,9 @@ mod tests {
         });
         assert_eq!(stack.stage_names(), vec!["limits", "deny_tools"]);
         assert!(matches!(run(&stack, LIST), Outcome::Forward(v) if !v.modified()));
-        let Outcome::Deny { denial, stage } = run(&stack, CALL) else { panic!("not denied") };
+        let Outcome::Deny { denial, stage } = run(&stack, CALL) else {
+            panic!("not denied")
+        };
         assert_eq!(stage, "deny_tools");
         assert_eq!(denial.rule.as_deref(), Some("deny_tools"));
         let ev = sink.events();
@@ -640,7 +680,9 @@ mod tests {
             detection: vec![Box::new(Broken)],
             ..StackParts::default()
         });
-        let Outcome::Deny { denial, .. } = run(&stack, LIST) else { panic!("not denied") };
+        let Outcome::Deny { denial, .. } = run(&stack, LIST) else {
+            panic!("not denied")
+        };
         assert_eq!(denial.code, DenyCode::CheckFailed);
         let r = denial_response(Some(&Id::Int(2)), &denial);
         let v: Value = serde_json::from_slice(&r).unwrap();
@@ -654,7 +696,9 @@ mod tests {
             redaction: vec![Box::new(AddField)],
             ..StackParts::default()
         });
-        let Outcome::Forward(v) = run(&stack, CALL) else { panic!("denied") };
+        let Outcome::Forward(v) = run(&stack, CALL) else {
+            panic!("denied")
+        };
         assert!(v.modified());
         let out: Value = serde_json::from_slice(v.bytes()).unwrap();
         assert_eq!(out["params"]["_meta"]["seen"], true);
@@ -671,7 +715,9 @@ mod tests {
             },
         );
         let deep = r#"{"jsonrpc":"2.0","id":1,"method":"x","params":{"a":{"b":{}}}}"#;
-        let Outcome::Deny { denial, .. } = run(&stack, deep) else { panic!("not denied") };
+        let Outcome::Deny { denial, .. } = run(&stack, deep) else {
+            panic!("not denied")
+        };
         assert_eq!(denial.rule.as_deref(), Some("limits.max_depth"));
     }
 }

@@ -1,16 +1,296 @@
-//! `mcpwall wrap`.
+//! `mcpwall wrap`: speak MCP on our own stdin/stdout and run the real server as a child.
+//!
+//! `mcpwall wrap -- COMMAND [ARGS...]` works with no config at all (server name = the program's
+//! file name); `mcpwall wrap --config FILE --server NAME` takes the command, limits, timeout,
+//! restart policy and sandbox from the config. Either way it is a drop-in replacement for the
+//! server's command in a host's config.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use mcpwall_gateway::audit_sink::{self, AuditSink, NullSink, Redactor};
+use mcpwall_gateway::front;
+use mcpwall_gateway::killswitch::{self, KillSwitch, KillSwitchCheck};
+use mcpwall_gateway::launch::LaunchSpec;
+use mcpwall_gateway::relay::{Relay, RelayOptions, RelayOutcome, RestartPolicy};
+use mcpwall_gateway::session::{ServerId, SessionCtx};
+use mcpwall_gateway::stack::{self, StackParts};
+use mcpwall_gateway::upstream::stdio::StdioUpstream;
+use mcpwall_protocol::jsonrpc::Limits;
 
 /// Arguments of `mcpwall wrap`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Everything after the subcommand (not implemented yet).
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    /// Config file (mcpwall TOML, or a host's JSON with `mcpServers`/`servers`).
+    #[arg(long, value_name = "FILE", requires = "server")]
+    pub config: Option<PathBuf>,
+    /// Which configured server to run.
+    #[arg(long, value_name = "NAME", requires = "config")]
+    pub server: Option<String>,
+    /// Server name used for the kill switch and the audit trail when no config is given
+    /// (default: the program's file name).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Audit database (default: `MCPWALL_AUDIT`, else the per-user data path).
+    #[arg(long, value_name = "PATH", env = "MCPWALL_AUDIT")]
+    pub audit: Option<PathBuf>,
+    /// Run without an audit trail.
+    #[arg(long, conflicts_with = "audit")]
+    pub no_audit: bool,
+    /// Largest message in bytes, either direction [default: 4194304, or the config's].
+    #[arg(long, value_name = "BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Deepest JSON nesting accepted [default: 64, or the config's].
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+    /// Per-request timeout in milliseconds, 0 to disable [default: 60000, or the config's].
+    #[arg(long, value_name = "MS")]
+    pub call_timeout_ms: Option<u64>,
+    /// What to do when the server dies: `never` or `on-failure` [default: never, or the config's].
+    #[arg(long, value_name = "POLICY")]
+    pub restart: Option<String>,
+    /// Restarts allowed in a row with `--restart on-failure` [default: 3].
+    #[arg(long, value_name = "N")]
+    pub max_restarts: Option<u32>,
+    /// Kill switch state directory (default: `MCPWALL_STATE_DIR`, the config's `state_dir`,
+    /// else `~/.local/state/mcpwall`).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// The server's command and arguments, after `--`.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub rest: Vec<String>,
 }
 
+/// Everything `wrap` needs, resolved from flags and config.
+struct Plan {
+    server: ServerId,
+    spec: LaunchSpec,
+    limits: Limits,
+    relay: RelayOptions,
+    state_dir: PathBuf,
+    audit: Option<PathBuf>,
+}
+
+fn plan(args: &Args) -> anyhow::Result<Plan> {
+    let mut limits = Limits::default();
+    let mut relay = RelayOptions::default();
+    let mut state_dir = None;
+    let mut audit = None;
+    let (server, spec) = match (&args.config, &args.server) {
+        (Some(path), Some(name)) => {
+            if !args.rest.is_empty() {
+                bail!("give either `--config`/`--server` or a command after `--`, not both");
+            }
+            let config = mcpwall_policy::load(path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for w in &config.warnings {
+                eprintln!("mcpwall: warning: {w}");
+            }
+            let sc = config
+                .server(name)
+                .with_context(|| format!("no server `{name}` in `{}`", path.display()))?;
+            let spec = LaunchSpec::from_server(sc).with_context(|| {
+                format!(
+                    "server `{name}` is not a stdio server; use `mcpwall serve` for remote servers"
+                )
+            })?;
+            limits = Limits {
+                max_message_bytes: sc.limits.max_message_bytes,
+                max_depth: sc.limits.max_json_depth,
+            };
+            relay.call_timeout = (!sc.timeout.is_zero()).then_some(sc.timeout);
+            relay.restart = match sc.restart {
+                mcpwall_policy::RestartPolicy::Never => RestartPolicy::Never,
+                mcpwall_policy::RestartPolicy::OnFailure {
+                    max_restarts,
+                    backoff_ms,
+                } => RestartPolicy::OnFailure {
+                    max_restarts,
+                    backoff: Duration::from_millis(backoff_ms),
+                },
+            };
+            state_dir = config.gateway.state_dir.clone();
+            audit = config.gateway.audit.path.clone();
+            let id: ServerId = name.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            (id, spec)
+        }
+        _ => {
+            let Some((program, rest)) = args.rest.split_first() else {
+                bail!(
+                    "nothing to run: give `--config FILE --server NAME` or `-- COMMAND [ARGS...]`"
+                );
+            };
+            let id = match &args.name {
+                Some(n) => n.parse().map_err(|e| anyhow::anyhow!("{e}"))?,
+                None => ServerId::from_program(program),
+            };
+            let mut spec = LaunchSpec::new(program, rest);
+            spec.server = id.to_string();
+            (id, spec)
+        }
+    };
+    if let Some(n) = args.max_message_bytes {
+        limits.max_message_bytes = n;
+    }
+    if let Some(n) = args.max_depth {
+        limits.max_depth = n;
+    }
+    if let Some(ms) = args.call_timeout_ms {
+        relay.call_timeout = (ms > 0).then(|| Duration::from_millis(ms));
+    }
+    if let Some(p) = &args.restart {
+        relay.restart = p.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+    }
+    if let (Some(n), RestartPolicy::OnFailure { backoff, .. }) = (args.max_restarts, relay.restart)
+    {
+        relay.restart = RestartPolicy::OnFailure {
+            max_restarts: n,
+            backoff,
+        };
+    }
+    relay.limits = limits;
+    // Precedence: flag, environment, config, default.
+    let state_dir = match (
+        &args.state_dir,
+        std::env::var_os("MCPWALL_STATE_DIR").filter(|v| !v.is_empty()),
+    ) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => PathBuf::from(d),
+        (None, None) => match state_dir {
+            Some(d) => d,
+            None => killswitch::state_dir()?,
+        },
+    };
+    let audit = if args.no_audit {
+        None
+    } else {
+        Some(match args.audit.clone().or(audit) {
+            Some(p) => p,
+            None => mcpwall_audit::default_path()?,
+        })
+    };
+    Ok(Plan {
+        server,
+        spec,
+        limits,
+        relay,
+        state_dir,
+        audit,
+    })
+}
+
 /// Runs the subcommand.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`wrap` is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let plan = plan(&args)?;
+    // One session, one client: a single-threaded runtime keeps every hand-off on one thread and
+    // the idle footprint small.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the runtime")?;
+    let appender = match &plan.audit {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create `{}`", dir.display()))?;
+            }
+            Some(
+                mcpwall_audit::Appender::open(path)
+                    .with_context(|| format!("cannot open audit trail `{}`", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    let redactor: Redactor = mcpwall_detect::redact::redact;
+    let (sink, feed): (Arc<dyn AuditSink>, _) = match &appender {
+        Some(a) => {
+            let (sink, feed) = audit_sink::appender_sink(a.clone(), Some(redactor))?;
+            (Arc::new(sink), Some(feed))
+        }
+        None => (Arc::new(NullSink), None),
+    };
+    let code = rt.block_on(serve(plan, Arc::clone(&sink)));
+    // Dropping the runtime drops every task holding the sink; then the feed thread drains.
+    drop(rt);
+    drop(sink);
+    if let Some(f) = feed {
+        let _ = f.join();
+    }
+    if let Some(a) = appender {
+        if let Err(e) = a.close() {
+            eprintln!("mcpwall: audit trail: {e}");
+        }
+    }
+    code
+}
+
+async fn serve(plan: Plan, sink: Arc<dyn AuditSink>) -> anyhow::Result<ExitCode> {
+    let switch = KillSwitch::new(plan.state_dir.clone());
+    let _watcher = switch.spawn_watcher(plan.server.clone(), Arc::clone(&sink));
+    let stack = Arc::new(stack::assemble(StackParts {
+        audit: Some(Arc::clone(&sink)),
+        kill_switch: Some(Box::new(KillSwitchCheck::new(switch))),
+        limits: Some(plan.limits),
+        ..StackParts::default()
+    }));
+    let upstream = StdioUpstream::new(plan.spec, plan.limits.max_message_bytes);
+    let pipe = upstream
+        .connect()
+        .await
+        .with_context(|| format!("cannot start server `{}`", plan.server))?;
+    let (client, front) = front::stdio::spawn(plan.limits.max_message_bytes)
+        .context("cannot start the stdio front")?;
+    let ctx = SessionCtx::stdio(plan.server.clone());
+    let relay = Relay::new(ctx, stack, plan.relay).with_reconnect(Arc::new(upstream.clone()));
+    let outcome = tokio::select! {
+        o = relay.run(client, pipe) => Some(o),
+        () = terminated() => None,
+    };
+    let status = upstream.shutdown(Duration::from_secs(2)).await;
+    if outcome.is_some() {
+        // The relay dropped its sender: the writer ends once everything is written.
+        let _ = tokio::task::spawn_blocking(move || front.wait_flushed()).await;
+    }
+    Ok(match (outcome, status) {
+        (Some(RelayOutcome::UpstreamClosed { .. }), Some(s)) if !s.success() => {
+            ExitCode::from(u8::try_from(s.code().unwrap_or(1)).unwrap_or(1))
+        }
+        (None, _) => ExitCode::from(143),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// Resolves on SIGTERM, SIGINT or SIGHUP (the host shutting us down).
+async fn terminated() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = hup.recv() => {}
+    }
+}
+
+/// Logs to stderr (stdout carries the protocol); `MCPWALL_LOG` sets the filter.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MCPWALL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

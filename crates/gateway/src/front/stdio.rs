@@ -77,7 +77,11 @@ fn read_loop<R: Read>(mut input: R, to_relay: mpsc::Sender<Bytes>, max_line: usi
                     }
                 }
                 Some(Frame::TooLong { len }) => {
-                    tracing::warn!(len, max_line, "client sent a message longer than the line limit");
+                    tracing::warn!(
+                        len,
+                        max_line,
+                        "client sent a message longer than the line limit"
+                    );
                     // Sent as a message the relay refuses with a proper error and an audit record.
                     let note = oversize_marker(len, max_line);
                     if to_relay.blocking_send(note).is_err() {
@@ -131,7 +135,11 @@ fn write_loop<W: Write>(mut output: W, mut rx: mpsc::Receiver<Bytes>) {
             }
             next = rx.try_recv().ok();
         }
-        if output.write_all(&out).and_then(|()| output.flush()).is_err() {
+        if output
+            .write_all(&out)
+            .and_then(|()| output.flush())
+            .is_err()
+        {
             return;
         }
         if out.capacity() > 1024 * 1024 {

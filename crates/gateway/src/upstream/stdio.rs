@@ -98,7 +98,11 @@ impl StdioUpstream {
 
 impl Reconnect for StdioUpstream {
     fn reconnect(&self) -> ReconnectFuture<'_> {
-        Box::pin(async move { self.connect().await.map_err(|e| ReconnectError(e.to_string())) })
+        Box::pin(async move {
+            self.connect()
+                .await
+                .map_err(|e| ReconnectError(e.to_string()))
+        })
     }
 }
 
@@ -108,7 +112,10 @@ async fn terminate(mut child: Child, grace: Duration) -> ExitStatus {
         return status;
     }
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
         if let Ok(Ok(status)) = tokio::time::timeout(Duration::from_secs(1), child.wait()).await {
             return status;
         }
