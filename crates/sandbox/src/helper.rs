@@ -128,10 +128,12 @@ fn unblock_signals() {
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
 }
 
-/// Dies with the parent; exits if the parent is already gone.
+/// Dies with the parent; exits if the parent is already gone. (PID 1 of a new PID namespace
+/// sees its parent, which lives outside the namespace, as pid 0.)
 fn tie_to_parent(parent: Pid) {
     let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGKILL);
-    if getppid() != parent {
+    let ppid = getppid();
+    if ppid != parent && ppid.as_raw() != 0 {
         // SAFETY: see `die`.
         unsafe { libc::_exit(EXIT_SETUP_FAILED) }
     }
@@ -536,6 +538,9 @@ fn pid1(
             unsafe { libc::_exit(code) }
         }
         Ok(ForkResult::Parent { child }) => {
+            // Not dumpable: the server (same uid when mcpwall is not root) cannot read PID 1's
+            // memory or /proc/1/environ.
+            let _ = nix::sys::prctl::set_dumpable(false);
             // PID 1 keeps the same seccomp filter as the server: it never needs those calls.
             let _ = nix::sys::prctl::set_no_new_privs();
             let _ = seccomp::apply(filters);
