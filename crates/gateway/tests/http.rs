@@ -3,7 +3,18 @@
 
 mod http_support;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use http_support::*;
+use mcpwall_gateway::front::http::relayed::{relayed, Upstream};
+use mcpwall_gateway::front::http::Connector;
+use mcpwall_gateway::mux::Shared;
+use mcpwall_gateway::relay::RelayOptions;
+use mcpwall_gateway::stack::Stack;
+use mcpwall_gateway::upstream::http::{RemoteSpec, RemoteTransport};
+use mcpwall_gateway::upstream::stdio::StdioUpstream;
+use mcpwall_protocol::jsonrpc::Limits;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -377,4 +388,131 @@ async fn legacy_sse_round_trip() {
         .unwrap();
     assert_eq!(r.status(), 404);
     srv.stop().await;
+}
+
+fn relayed_servers(upstream: Upstream) -> HashMap<String, Arc<dyn Connector>> {
+    let stack = Arc::new(Stack::minimal(None, Limits::default()));
+    let mut m: HashMap<String, Arc<dyn Connector>> = HashMap::new();
+    m.insert(
+        "echo".into(),
+        relayed(upstream, stack, RelayOptions::default(), None),
+    );
+    m
+}
+
+fn stdio_upstream() -> Upstream {
+    Upstream::Stdio {
+        spec: echo_spec(),
+        max_line: 1 << 20,
+    }
+}
+
+async fn call_text(c: &Client, sid: &str, id: Value, tool: &str, args: Value) -> Value {
+    c.call_json("echo", sid, json!({"jsonrpc":"2.0","id":id,"method":"tools/call","params":{"name":tool,"arguments":args}})).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relayed_sessions_through_the_check_stack() {
+    let srv = Front::start(FrontOpts {
+        servers: Some(relayed_servers(stdio_upstream())),
+        ..FrontOpts::default()
+    })
+    .await;
+    let c = srv.client();
+    let (init, a) = c.initialize("echo").await;
+    assert_eq!(init["result"]["serverInfo"]["name"], "echo");
+    let (_, b) = c.initialize("echo").await;
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let pa = call_text(&c, &a, json!(1), "whoami", json!({})).await;
+    let pb = call_text(&c, &b, json!(1), "whoami", json!({})).await;
+    assert_ne!(
+        pa["result"]["structuredContent"]["pid"],
+        pb["result"]["structuredContent"]["pid"]
+    );
+    let r = call_text(&c, &a, json!(2), "echo", json!({"text":"through relay"})).await;
+    assert_eq!(r["result"]["content"][0]["text"], "through relay");
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_mode_same_ids_concurrently_each_get_their_own_answer() {
+    let child = StdioUpstream::new(echo_spec(), 1 << 20);
+    let shared = Shared::new(child.connect().await.unwrap());
+    let srv = Front::start(FrontOpts {
+        servers: Some(relayed_servers(Upstream::Shared(shared))),
+        ..FrontOpts::default()
+    })
+    .await;
+    let c = srv.client();
+    let (ia, a) = c.initialize("echo").await;
+    let (ib, b) = c.initialize("echo").await;
+    assert_eq!(
+        ia["result"], ib["result"],
+        "later sessions get the cached handshake"
+    );
+    assert_eq!(ib["id"], 1);
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let pa = call_text(&c, &a, json!(1), "whoami", json!({})).await;
+    let pb = call_text(&c, &b, json!(1), "whoami", json!({})).await;
+    assert_eq!(
+        pa["result"]["structuredContent"]["pid"], pb["result"]["structuredContent"]["pid"],
+        "one shared child"
+    );
+    // Same id, same moment, different sessions: the slower call is sent first.
+    for round in 0..3 {
+        let id = json!(100 + round);
+        let (ra, rb) = tokio::join!(
+            call_text(&c, &a, id.clone(), "slow", json!({"ms":150,"text":"for-a"})),
+            call_text(&c, &b, id.clone(), "slow", json!({"ms":10,"text":"for-b"})),
+        );
+        assert_eq!(ra["id"], id);
+        assert_eq!(rb["id"], id);
+        assert_eq!(ra["result"]["content"][0]["text"], "for-a");
+        assert_eq!(rb["result"]["content"][0]["text"], "for-b");
+    }
+    srv.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_upstream_streamable_and_legacy() {
+    // Inner mcpwall serves the echo server; outer mcpwall reaches it by URL.
+    let inner = Front::start(FrontOpts {
+        servers: Some(relayed_servers(stdio_upstream())),
+        ..FrontOpts::default()
+    })
+    .await;
+    for path in ["/mcp/echo", "/sse/echo"] {
+        let spec = RemoteSpec {
+            url: inner.url(path).parse().unwrap(),
+            headers: vec![("x-test".into(), "1".into())],
+            transport: RemoteTransport::Auto,
+        };
+        let outer = Front::start(FrontOpts {
+            servers: Some(relayed_servers(Upstream::Remote(spec))),
+            ..FrontOpts::default()
+        })
+        .await;
+        let c = outer.client();
+        let (init, sid) = c.initialize("echo").await;
+        assert_eq!(init["result"]["serverInfo"]["name"], "echo", "{path}");
+        let sid = sid.unwrap();
+        let ok = c
+            .post(
+                "echo",
+                Some(&sid),
+                &json!({"jsonrpc":"2.0","method":"notifications/initialized"}),
+                &[],
+            )
+            .await;
+        assert_eq!(ok.status(), 202);
+        let r = call_text(&c, &sid, json!("r1"), "echo", json!({"text":"far away"})).await;
+        assert_eq!(r["result"]["content"][0]["text"], "far away", "{path}");
+        // Progress from the remote server reaches the outer client on its request stream.
+        let call = json!({"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"slow","arguments":{"ms":20,"text":"p"},"_meta":{"progressToken":"t"}}});
+        let events = read_events(c.post("echo", Some(&sid), &call, &[]).await, 2).await;
+        let first: Value = serde_json::from_str(&events[0].data).unwrap();
+        assert_eq!(first["method"], "notifications/progress", "{path}");
+        outer.stop().await;
+    }
+    inner.stop().await;
 }

@@ -28,7 +28,7 @@ const DEPTH: usize = 64;
 /// Which HTTP transport a remote server speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RemoteTransport {
-    /// Legacy HTTP+SSE when the URL path ends in `/sse`, streamable HTTP otherwise.
+    /// Legacy HTTP+SSE when a segment of the URL path is `sse`, streamable HTTP otherwise.
     #[default]
     Auto,
     /// Streamable HTTP (2025-03-26 and later).
@@ -130,7 +130,10 @@ pub async fn connect(spec: &RemoteSpec) -> Result<ClientPipe, HttpUpstreamError>
     let legacy = match spec.transport {
         RemoteTransport::LegacySse => true,
         RemoteTransport::Streamable => false,
-        RemoteTransport::Auto => spec.url.path().trim_end_matches('/').ends_with("/sse"),
+        RemoteTransport::Auto => spec
+            .url
+            .path_segments()
+            .is_some_and(|mut s| s.any(|seg| seg == "sse")),
     };
     let http = client(spec)?;
     if legacy {

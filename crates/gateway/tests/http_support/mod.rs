@@ -15,9 +15,21 @@ use mcpwall_protocol::sse::{Decoder, Event};
 use serde_json::{json, Value};
 
 /// The echo server used behind the front.
+/// The sandbox is off here: these tests are about HTTP, and the sandbox has its own tests.
+/// The environment is cleared for servers, so the interpreter is named by its real path.
 pub fn echo_spec() -> LaunchSpec {
+    static PYTHON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let python = PYTHON.get_or_init(|| {
+        let out = std::process::Command::new("python3")
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .expect("python3 is needed for the http tests");
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/echo_server.py");
-    LaunchSpec::new("python3", [script])
+    let mut spec = LaunchSpec::new(python.as_str(), [script]);
+    spec.sandbox.mode = mcpwall_sandbox::Mode::Off;
+    spec
 }
 
 #[derive(Default)]

@@ -14,6 +14,7 @@ pub mod child;
 mod guard;
 mod headers;
 mod legacy;
+pub mod relayed;
 mod session;
 mod streamable;
 
