@@ -1,1 +1,662 @@
 //! PII detection (family `pii`) with validation (Luhn, IBAN checksum).
+//!
+//! Structured identifiers only, each validated beyond its shape where a checksum or a
+//! strict format exists:
+//!
+//! | rule | what | validation |
+//! |---|---|---|
+//! | `email` | e-mail address | shape, TLD of letters |
+//! | `credit-card` | payment card number, 13-19 digits, spaces/dashes allowed | Luhn + issuer prefix |
+//! | `iban` | international bank account number | country length + mod-97 |
+//! | `us-ssn` | US social security number | area/group/serial ranges; bare 9 digits only with context |
+//! | `uk-nino` | UK national insurance number | prefix letters, suffix A-D |
+//! | `phone` | phone number, international or national | 7-15 digits; `+`/`(…)`/extension or NANP shape, else a phone word nearby; dates, times, versions, IPs excluded |
+//! | `ip-address` | IPv4 dotted quad, IPv6 | parsed by `std::net` |
+//! | `driver-license` | driving licence number | only after a licence word: 1-2 letters + 4-14 digits, 5-15 digits, or dashed digit groups (US state formats) |
+
+use std::borrow::Cow;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::finding::{Family, Finding};
+
+/// Rule ids of this module, in reporting order.
+pub const RULE_IDS: &[&str] = &[
+    "email",
+    "credit-card",
+    "iban",
+    "us-ssn",
+    "uk-nino",
+    "phone",
+    "ip-address",
+    "driver-license",
+];
+
+struct Pii {
+    email: Option<Regex>,
+    card: Option<Regex>,
+    iban: Option<Regex>,
+    ssn: Option<Regex>,
+    nino: Option<Regex>,
+    phone: Option<Regex>,
+    ipv4: Option<Regex>,
+    ipv6: Option<Regex>,
+    dl: Option<Regex>,
+}
+
+static PII: LazyLock<Pii> = LazyLock::new(|| {
+    Pii {
+    email: Regex::new(r"(?i)\b[a-z0-9](?:[a-z0-9._%+-]{0,63})@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b").ok(),
+    card: Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").ok(),
+    iban: Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").ok(),
+    ssn: Regex::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b").ok(),
+    nino: Regex::new(r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b").ok(),
+    phone: Regex::new(
+        r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\(?\d{1,5}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
+    )
+    .ok(),
+    ipv4: Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").ok(),
+    ipv6: Regex::new(r"(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?").ok(),
+    dl: Regex::new(
+        r"(?i)\b(?:driver'?s?|driving)[ _-]?(?:licen[cs]e|lic\.?|permit)(?:[ _-]?(?:number|no\.?|num|#|id))?\b[^\n\d]{0,20}?\b([A-Z]{1,2}[- ]?\d{4,14}|\d{5,15}|\d{2,4}-\d{2,4}-\d{2,5}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)\b",
+    )
+    .ok(),
+}
+});
+
+/// Scans `text` for structured PII and returns findings sorted by start offset.
+pub fn scan(text: &str) -> Vec<Finding> {
+    let p = &*PII;
+    let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
+    let bytes = text.as_bytes();
+    let has_at = memchr_byte(bytes, b'@');
+    let has_digit = bytes.iter().any(u8::is_ascii_digit);
+
+    if has_at {
+        if let Some(re) = &p.email {
+            for m in re.find_iter(text) {
+                out.push((m.start(), m.end(), "email"));
+            }
+        }
+    }
+    if !has_digit {
+        return finish(out);
+    }
+    if let Some(re) = &p.card {
+        for m in re.find_iter(text) {
+            if valid_card(m.as_str()) {
+                out.push((m.start(), m.end(), "credit-card"));
+            }
+        }
+    }
+    if let Some(re) = &p.iban {
+        for m in re.find_iter(text) {
+            if valid_iban(m.as_str()) {
+                out.push((m.start(), m.end(), "iban"));
+            }
+        }
+    }
+    if let Some(re) = &p.ssn {
+        for c in re.captures_iter(text) {
+            let (Some(all), Some(a), Some(s1), Some(g), Some(s2), Some(s)) =
+                (c.get(0), c.get(1), c.get(2), c.get(3), c.get(4), c.get(5))
+            else {
+                continue;
+            };
+            if s1.as_str() != s2.as_str() || !valid_ssn(a.as_str(), g.as_str(), s.as_str()) {
+                continue;
+            }
+            if s1.as_str().is_empty()
+                && !context_before(
+                    text,
+                    all.start(),
+                    &[
+                        "ssn",
+                        "social security",
+                        "social-security",
+                        "tax id",
+                        "taxpayer",
+                    ],
+                )
+            {
+                continue;
+            }
+            if is_inside_longer_number(text, all.start(), all.end()) {
+                continue;
+            }
+            out.push((all.start(), all.end(), "us-ssn"));
+        }
+    }
+    if let Some(re) = &p.nino {
+        for c in re.captures_iter(text) {
+            let (Some(all), Some(prefix)) = (c.get(0), c.get(1)) else {
+                continue;
+            };
+            let pre = prefix.as_str().to_ascii_uppercase();
+            if ["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"].contains(&pre.as_str()) {
+                continue;
+            }
+            // lower-case runs are ordinary words + numbers; NINOs are written in capitals
+            if all.as_str().chars().any(|c| c.is_ascii_lowercase()) {
+                continue;
+            }
+            out.push((all.start(), all.end(), "uk-nino"));
+        }
+    }
+    if let Some(re) = &p.dl {
+        for c in re.captures_iter(text) {
+            let Some(m) = c.get(1) else { continue };
+            out.push((m.start(), m.end(), "driver-license"));
+        }
+    }
+    if let Some(re) = &p.ipv4 {
+        for m in re.find_iter(text) {
+            if m.as_str().parse::<Ipv4Addr>().is_ok()
+                && !looks_like_version(text, m.start(), m.end())
+            {
+                out.push((m.start(), m.end(), "ip-address"));
+            }
+        }
+    }
+    if memchr_byte(bytes, b':') {
+        if let Some(re) = &p.ipv6 {
+            for m in re.find_iter(text) {
+                let s = m.as_str();
+                if s.len() >= 6
+                    && s.matches(':').count() >= 2
+                    && s.parse::<Ipv6Addr>().is_ok()
+                    && !is_time_like(s)
+                    && word_boundary(text, m.start(), m.end())
+                {
+                    out.push((m.start(), m.end(), "ip-address"));
+                }
+            }
+        }
+    }
+    if let Some(re) = &p.phone {
+        for m in re.find_iter(text) {
+            if is_phone(text, m.start(), m.end()) {
+                out.push((m.start(), m.end(), "phone"));
+            }
+        }
+    }
+    finish(out)
+}
+
+fn memchr_byte(hay: &[u8], b: u8) -> bool {
+    hay.contains(&b)
+}
+
+/// Resolves overlaps: the earlier rule in [`RULE_IDS`] and then the longer span wins.
+fn finish(mut v: Vec<(usize, usize, &'static str)>) -> Vec<Finding> {
+    let rank = |r: &str| RULE_IDS.iter().position(|x| *x == r).unwrap_or(usize::MAX);
+    v.sort_by(|a, b| {
+        rank(a.2)
+            .cmp(&rank(b.2))
+            .then((b.1 - b.0).cmp(&(a.1 - a.0)))
+    });
+    let mut kept: Vec<(usize, usize, &'static str)> = Vec::new();
+    for c in v {
+        if !kept.iter().any(|k| c.0 < k.1 && k.0 < c.1) {
+            kept.push(c);
+        }
+    }
+    kept.sort();
+    kept.into_iter()
+        .map(|(start, end, rule)| Finding {
+            family: Family::Pii,
+            rule: Cow::Borrowed(rule),
+            start,
+            end,
+            path: None,
+        })
+        .collect()
+}
+
+fn digits_of(s: &str) -> Vec<u8> {
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
+}
+
+/// Luhn checksum over the digits of `s`.
+pub fn luhn_valid(s: &str) -> bool {
+    let d = digits_of(s);
+    if d.len() < 2 {
+        return false;
+    }
+    let mut sum = 0u32;
+    for (i, &x) in d.iter().rev().enumerate() {
+        let mut v = u32::from(x);
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    sum % 10 == 0
+}
+
+fn valid_card(s: &str) -> bool {
+    // one separator style throughout
+    let seps: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
+    if seps.windows(2).any(|w| w[0] != w[1]) {
+        return false;
+    }
+    let d = digits_of(s);
+    if !(13..=19).contains(&d.len()) || !luhn_valid(s) {
+        return false;
+    }
+    if d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let n = |k: usize| d.iter().take(k).fold(0u32, |a, &x| a * 10 + u32::from(x));
+    let issuer = d[0] == 4
+        || (51..=55).contains(&n(2))
+        || (2221..=2720).contains(&n(4))
+        || n(2) == 34
+        || n(2) == 37
+        || n(4) == 6011
+        || n(2) == 65
+        || (644..=649).contains(&n(3))
+        || (3528..=3589).contains(&n(4))
+        || n(2) == 36
+        || n(2) == 38
+        || (300..=305).contains(&n(3))
+        || n(2) == 62
+        || n(2) == 50
+        || (56..=69).contains(&n(2));
+    issuer
+}
+
+/// IBAN lengths per country (ISO 13616 registry), for the countries that issue them.
+const IBAN_LEN: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NL", 18),
+    ("NO", 15),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("SA", 24),
+    ("SC", 31),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+];
+
+/// IBAN validation: known country, its length, and the ISO 7064 mod-97 check.
+pub fn valid_iban(s: &str) -> bool {
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    let Some(cc) = compact.get(..2) else {
+        return false;
+    };
+    let Some(&(_, len)) = IBAN_LEN.iter().find(|(c, _)| *c == cc) else {
+        return false;
+    };
+    if compact.len() != len {
+        return false;
+    }
+    let rearranged = format!("{}{}", &compact[4..], &compact[..4]);
+    let mut rem: u32 = 0;
+    for c in rearranged.chars() {
+        let v = match c {
+            '0'..='9' => c as u32 - '0' as u32,
+            'A'..='Z' => c as u32 - 'A' as u32 + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+fn valid_ssn(area: &str, group: &str, serial: &str) -> bool {
+    let a: u32 = area.parse().unwrap_or(0);
+    a != 0 && a != 666 && a < 900 && group != "00" && serial != "0000"
+        // well-known advertising / sample numbers
+        && !matches!((area, group, serial), ("078", "05", "1120") | ("219", "09", "9999") | ("123", "45", "6789"))
+}
+
+fn context_before(text: &str, start: usize, words: &[&str]) -> bool {
+    let mut from = start.saturating_sub(60);
+    while from > 0 && !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let before = text[from..start].to_ascii_lowercase();
+    words.iter().any(|w| before.contains(w))
+}
+
+fn is_inside_longer_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let before = start.checked_sub(1).map(|i| b[i]);
+    let after = b.get(end).copied();
+    let joins = |x: Option<u8>, y: Option<u8>| matches!((x, y), (Some(b'-' | b'.' | b'/'), Some(d)) if d.is_ascii_digit());
+    joins(before, start.checked_sub(2).map(|i| b[i])) || joins(after, b.get(end + 1).copied())
+}
+
+fn word_boundary(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let ok =
+        |x: Option<&u8>| x.is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b':' || *c == b'.'));
+    ok(start.checked_sub(1).and_then(|i| b.get(i))) && ok(b.get(end))
+}
+
+fn is_time_like(s: &str) -> bool {
+    s.split(':')
+        .all(|p| p.len() <= 2 && p.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// `v1.2.3.4`, `version 10.0.0.1`: dotted numbers after a version marker are not addresses.
+fn looks_like_version(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    if start > 0 && (b[start - 1] == b'v' || b[start - 1] == b'V' || b[start - 1] == b'.') {
+        return true;
+    }
+    if b.get(end) == Some(&b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit) {
+        return true;
+    }
+    context_before(text, start, &["version", "release", "build "])
+        && !context_before(text, start, &["ip", "address", "host"])
+}
+
+const PHONE_WORDS: &[&str] = &[
+    "phone",
+    "mobile",
+    "cell",
+    "tel",
+    "fax",
+    "call",
+    "desk",
+    "contact",
+    "whatsapp",
+    "sms",
+    "text me",
+    "dial",
+    "reach me",
+    "answering",
+    "messages to",
+    "registered",
+    "number",
+    "hotline",
+    "landline",
+    "ring me",
+    "téléphone",
+    "telefon",
+    "teléfono",
+    "handy",
+];
+
+fn is_phone(text: &str, start: usize, end: usize) -> bool {
+    let s = &text[start..end];
+    let d = digits_of(s);
+    if !(7..=15).contains(&d.len()) {
+        return false;
+    }
+    let b = text.as_bytes();
+    // part of something else: a decimal, a code, a path, a time, a longer token
+    let prev = start.checked_sub(1).map(|i| b[i]);
+    let next = b.get(end).copied();
+    if prev.is_some_and(|c| {
+        c.is_ascii_alphanumeric()
+            || matches!(c, b'.' | b'/' | b'_' | b':' | b'-' | b'=' | b'$' | b'#')
+    }) || next
+        .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b':' | b'%'))
+        || (next == Some(b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit))
+    {
+        return false;
+    }
+    // dates and times
+    if is_date_like(s) {
+        return false;
+    }
+    // dotted quads are IP addresses, 3-part dotted numbers are versions
+    let groups: Vec<&str> = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    if s.contains('.')
+        && !s.contains(' ')
+        && !s.contains('-')
+        && groups.len() <= 4
+        && !s.starts_with('+')
+    {
+        return false;
+    }
+    let strong = s.starts_with('+')
+        || s.starts_with('(')
+        || s.contains('x') && d.len() >= 10
+        || s.contains("ext")
+        || is_nanp(s)
+        || (s.starts_with("00") && s.contains(['-', ' ']) && d.len() >= 10);
+    if strong {
+        return !(d.iter().all(|&x| x == d[0]));
+    }
+    // weaker shapes need a phone word nearby
+    let plain_digits = !s.contains([' ', '-', '.', '(']);
+    if plain_digits && !(d.len() == 10 || d.len() == 11) {
+        return false;
+    }
+    context_before(text, start, PHONE_WORDS)
+}
+
+fn is_nanp(s: &str) -> bool {
+    let g: Vec<&str> = s.split(['-', '.', ' ']).collect();
+    if g.len() == 3 && g[0].len() == 3 && g[1].len() == 3 && g[2].len() == 4 && !s.contains(' ') {
+        let a = g[0].as_bytes();
+        return a[0] != b'0'
+            && a[0] != b'1'
+            && g[1].as_bytes()[0] != b'0'
+            && g[1].as_bytes()[0] != b'1'
+            || s.starts_with("1-");
+    }
+    false
+}
+
+fn is_date_like(s: &str) -> bool {
+    let g: Vec<&str> = s
+        .split(['-', '.', '/', ' '])
+        .filter(|x| !x.is_empty())
+        .collect();
+    if g.len() != 3 || !g.iter().all(|x| x.chars().all(|c| c.is_ascii_digit())) {
+        return false;
+    }
+    let n = |x: &str| x.parse::<u32>().unwrap_or(99999);
+    let year = |x: &str| x.len() == 4 && (1900..=2100).contains(&n(x));
+    let md = |x: &str| x.len() <= 2 && (1..=31).contains(&n(x));
+    (year(g[0]) && md(g[1]) && md(g[2])) || (md(g[0]) && md(g[1]) && year(g[2]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(String, &str)> {
+        scan(text)
+            .into_iter()
+            .map(|f| (f.rule.into_owned(), &text[f.start..f.end]))
+            .collect()
+    }
+
+    #[test]
+    fn email() {
+        assert_eq!(
+            found("write to jane.doe+x@mail.example.org today"),
+            vec![("email".into(), "jane.doe+x@mail.example.org")]
+        );
+        assert!(found("use git@ or @handle").is_empty());
+    }
+
+    #[test]
+    fn cards_need_luhn_and_issuer() {
+        assert_eq!(
+            found("card 4111 1111 1111 1111 ok"),
+            vec![("credit-card".into(), "4111 1111 1111 1111")]
+        );
+        assert_eq!(
+            found("5500-0000-0000-0004"),
+            vec![("credit-card".into(), "5500-0000-0000-0004")]
+        );
+        assert!(found("card 4111 1111 1111 1112")
+            .iter()
+            .all(|(r, _)| r != "credit-card"));
+    }
+
+    #[test]
+    fn iban_checksum() {
+        assert_eq!(
+            found("IBAN GB82 WEST 1234 5698 7654 32."),
+            vec![("iban".into(), "GB82 WEST 1234 5698 7654 32")]
+        );
+        assert_eq!(
+            found("DE89370400440532013000"),
+            vec![("iban".into(), "DE89370400440532013000")]
+        );
+        assert!(found("GB83WEST12345698765432")
+            .iter()
+            .all(|(r, _)| r != "iban"));
+    }
+
+    #[test]
+    fn ssn_ranges() {
+        assert_eq!(
+            found("SSN 536-22-1234"),
+            vec![("us-ssn".into(), "536-22-1234")]
+        );
+        assert!(found("id 666-22-1234").iter().all(|(r, _)| r != "us-ssn"));
+        assert!(found("id 912-22-1234").iter().all(|(r, _)| r != "us-ssn"));
+        assert!(found("order 536221234").is_empty());
+        assert_eq!(
+            found("ssn: 536221234"),
+            vec![("us-ssn".into(), "536221234")]
+        );
+    }
+
+    #[test]
+    fn nino() {
+        assert_eq!(
+            found("NI number AB 12 34 56 C"),
+            vec![("uk-nino".into(), "AB 12 34 56 C")]
+        );
+        assert!(found("GB123456A").is_empty());
+    }
+
+    #[test]
+    fn phones() {
+        assert_eq!(
+            found("call +44 20 7946 0958 now"),
+            vec![("phone".into(), "+44 20 7946 0958")]
+        );
+        assert_eq!(
+            found("(415) 555-2671"),
+            vec![("phone".into(), "(415) 555-2671")]
+        );
+        assert_eq!(
+            found("415-555-2671"),
+            vec![("phone".into(), "415-555-2671")]
+        );
+        assert_eq!(
+            found("Phone: 0496 46 46 70"),
+            vec![("phone".into(), "0496 46 46 70")]
+        );
+        assert!(found("released 2023-05-12 build 1234567").is_empty());
+        assert!(found("version 1.2.3 and 4.5.6").is_empty());
+        assert!(found("total 123456789012 bytes").is_empty());
+    }
+
+    #[test]
+    fn ip_addresses() {
+        assert_eq!(
+            found("client 203.0.113.7 connected"),
+            vec![("ip-address".into(), "203.0.113.7")]
+        );
+        assert_eq!(
+            found("addr 2001:db8::1 up"),
+            vec![("ip-address".into(), "2001:db8::1")]
+        );
+        assert!(found("at 12:30:45").is_empty());
+        assert!(found("999.1.1.1").is_empty());
+    }
+
+    #[test]
+    fn driver_license_needs_context() {
+        assert_eq!(
+            found("driver's license number is D1234567"),
+            vec![("driver-license".into(), "D1234567")]
+        );
+        assert!(found("order D1234567").is_empty());
+    }
+}

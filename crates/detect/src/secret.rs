@@ -1,1 +1,1150 @@
 //! Secret detection (family `secret`): gitleaks-class rules plus a generic high-entropy rule.
+//!
+//! Pipeline, all linear time:
+//! 1. one aho-corasick pass (ASCII case-insensitive) finds every rule keyword;
+//! 2. texts with no keyword stop there (the common case for tool output);
+//! 3. token rules whose keyword occurred run their regex over the text; context rules run
+//!    an anchored regex right behind each keyword occurrence;
+//! 4. candidates pass entropy, placeholder and stop-word filters; overlaps are resolved
+//!    so that a specific rule beats the generic one.
+//!
+//! The table itself is data: see [`rules`].
+
+pub mod rules;
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::{Regex, RegexBuilder};
+
+use crate::finding::{Family, Finding};
+use rules::{RuleDef, Shape, RULES};
+
+pub use rules::RuleDef as SecretRule;
+
+/// Id of the generic keyword + entropy rule.
+pub const GENERIC_RULE: &str = "generic-api-key";
+/// Id of the PEM private-key rule.
+pub const PRIVATE_KEY_RULE: &str = "private-key";
+/// Id of the password-in-URL rule (`scheme://user:password@host`).
+pub const URL_PASSWORD_RULE: &str = "url-password";
+/// Id of the connection-string password rule (`Server=…;Password=…`).
+pub const CONNECTION_STRING_RULE: &str = "connection-string-password";
+/// Id of the HTTP authorization header rule (curl `-H`, raw requests, logs).
+pub const AUTH_HEADER_RULE: &str = "http-auth-header";
+/// Id of the curl `-u user:password` rule.
+pub const CURL_USER_RULE: &str = "curl-auth-user";
+
+/// Every rule id this module can report, table rules first, without duplicates.
+pub fn rule_ids() -> Vec<&'static str> {
+    let mut ids: Vec<&'static str> = Vec::new();
+    let extra = [
+        PRIVATE_KEY_RULE,
+        URL_PASSWORD_RULE,
+        CONNECTION_STRING_RULE,
+        AUTH_HEADER_RULE,
+        CURL_USER_RULE,
+        GENERIC_RULE,
+    ];
+    for id in RULES.iter().map(|r| r.id).chain(extra) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+/// The redaction form of a rule: `[REDACTED:<id>]`.
+pub fn redaction_label(rule: &str) -> String {
+    format!("[REDACTED:{rule}]")
+}
+
+/// Scans `text` and returns one finding per secret, sorted by start offset. The span of a
+/// finding is the secret itself (not the name it is assigned to).
+pub fn scan(text: &str) -> Vec<Finding> {
+    let engine = &*ENGINE;
+    let mut cands: Vec<Cand> = Vec::new();
+    engine.collect(text, &mut cands);
+    resolve(cands)
+}
+
+/// Builtin special rules that are code, not table rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Special {
+    PrivateKey,
+    UrlPassword,
+    ConnString,
+    AuthHeader,
+    CurlUser,
+    Generic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Owner {
+    Table(usize),
+    Special(Special),
+}
+
+#[derive(Debug, Clone)]
+struct Cand {
+    rule: &'static str,
+    start: usize,
+    end: usize,
+    /// Lower is more specific; generic-style rules lose overlaps to specific ones.
+    rank: u8,
+}
+
+struct Compiled {
+    def: &'static RuleDef,
+    re: Regex,
+}
+
+struct Engine {
+    ac: Option<AhoCorasick>,
+    /// For each aho-corasick pattern: which rules it triggers.
+    owners: Vec<Vec<Owner>>,
+    table: Vec<Option<Compiled>>,
+    private_key: Option<Regex>,
+    url_password: Option<Regex>,
+    conn_string: Option<Regex>,
+    auth_header: Option<Regex>,
+    curl_user: Option<Regex>,
+    generic_value: Option<Regex>,
+}
+
+/// The assignment between a name and its value: `=`, `:`, `:=`, `=>`, `||`, `?=`, `,`
+/// with optional quotes and spaces (the shape gitleaks uses for keyed rules).
+const ASSIGN: &str =
+    r#"\A[ \t\w.-]{0,20}?[\s'"]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[\x60'"\s=]{0,5}"#;
+/// What may follow a value.
+const VALUE_END: &str = r#"(?:[\x60'"\s;,)\]}<&]|\\[nrt]|\z)"#;
+
+const GENERIC_KEYWORDS: &[&str] = &[
+    "access",
+    "api",
+    "auth",
+    "key",
+    "credential",
+    "creds",
+    "passwd",
+    "password",
+    "secret",
+    "token",
+    "pwd",
+];
+
+static ENGINE: LazyLock<Engine> = LazyLock::new(Engine::build);
+
+impl Engine {
+    fn build() -> Engine {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<Owner>> = Vec::new();
+        let add =
+            |kw: &str, owner: Owner, patterns: &mut Vec<String>, owners: &mut Vec<Vec<Owner>>| {
+                let kw = kw.to_ascii_lowercase();
+                if let Some(i) = patterns.iter().position(|p| *p == kw) {
+                    if !owners[i].contains(&owner) {
+                        owners[i].push(owner);
+                    }
+                } else {
+                    patterns.push(kw);
+                    owners.push(vec![owner]);
+                }
+            };
+        let mut table = Vec::with_capacity(RULES.len());
+        for (i, def) in RULES.iter().enumerate() {
+            for kw in def.keywords {
+                add(kw, Owner::Table(i), &mut patterns, &mut owners);
+            }
+            let src: Cow<'_, str> = match def.shape {
+                Shape::Token => Cow::Borrowed(def.pattern),
+                Shape::Assigned => Cow::Owned(format!("{ASSIGN}({}){VALUE_END}", def.pattern)),
+            };
+            // long bounded repetitions of Unicode classes need more than the default size limit
+            let re = build_regex(&src);
+            table.push(re.map(|re| Compiled { def, re }));
+        }
+        for kw in ["-----begin"] {
+            add(
+                kw,
+                Owner::Special(Special::PrivateKey),
+                &mut patterns,
+                &mut owners,
+            );
+        }
+        add(
+            "://",
+            Owner::Special(Special::UrlPassword),
+            &mut patterns,
+            &mut owners,
+        );
+        for kw in ["password", "pwd"] {
+            add(
+                kw,
+                Owner::Special(Special::ConnString),
+                &mut patterns,
+                &mut owners,
+            );
+        }
+        for kw in [
+            "authorization",
+            "api-key",
+            "apikey",
+            "api-token",
+            "x-auth-token",
+            "x-access-token",
+            "private-token",
+        ] {
+            add(
+                kw,
+                Owner::Special(Special::AuthHeader),
+                &mut patterns,
+                &mut owners,
+            );
+        }
+        add(
+            "curl",
+            Owner::Special(Special::CurlUser),
+            &mut patterns,
+            &mut owners,
+        );
+        for kw in GENERIC_KEYWORDS {
+            add(
+                kw,
+                Owner::Special(Special::Generic),
+                &mut patterns,
+                &mut owners,
+            );
+        }
+        // Building only fails on absurd pattern sizes; a unit test pins that it succeeds.
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .ok();
+        Engine {
+            ac,
+            owners,
+            table,
+            private_key: build_regex(
+                r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{16,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,\\-]{16,})",
+            ),
+            url_password: build_regex(
+                r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:@/?#'\x22<>]{0,64}:([^\s@/?'\x22<>]{1,128})@[\w.\[\]-]{1,255}",
+            ),
+            conn_string: build_regex(
+                r#"(?i)\b(?:password|pwd)\s*=\s*("[^"\n]{1,128}"|'[^'\n]{1,128}'|[^;'"\s][^;'"\n]{0,127})"#,
+            ),
+            auth_header: build_regex(
+                r#"(?i)\b(?:authorization|proxy-authorization)\s*[:=]\s*(?:(?:basic|bearer|token|api-token|apikey|digest|sso-key|otoken)\s+)?([\w=~@.+/-]{8,}(?::[\w=~@.+/-]+)?)|\b(?:x-)?(?:[a-z]+-)?(?:api-?key|api-?token|auth-token|access-token|private-token)\s*:\s*([\w=~@.+/-]{8,})"#,
+            ),
+            curl_user: build_regex(
+                r#"\s(?:-u|--user)(?:=|[ \t]{0,5})(?:"([^"\s]{1,100}:[^"\s]{3,100})"|'([^'\s]{1,100}:[^'\s]{3,100})'|([\w$@.-]{1,100}:[\w${}@.!%*#-]{3,100}))(?:\s|$)"#,
+            ),
+            generic_value: build_regex(&format!(
+                r#"{ASSIGN}([\w.=~+/-]{{10,150}}|[a-zA-Z0-9][a-zA-Z0-9+/]{{11,}}={{0,3}}){VALUE_END}"#
+            )),
+        }
+    }
+
+    fn collect(&self, text: &str, out: &mut Vec<Cand>) {
+        if text.is_empty() {
+            return;
+        }
+        let Some(ac) = &self.ac else { return };
+        let mut token_done = vec![false; self.table.len()];
+        let mut special_done = [false; 6];
+        for m in ac.find_overlapping_iter(text) {
+            let Some(owners) = self.owners.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            for owner in owners {
+                match *owner {
+                    Owner::Table(i) => {
+                        let Some(Some(c)) = self.table.get(i) else {
+                            continue;
+                        };
+                        match c.def.shape {
+                            Shape::Token => {
+                                if !token_done[i] {
+                                    token_done[i] = true;
+                                    self.run_token(c, text, out);
+                                }
+                            }
+                            Shape::Assigned => {
+                                if keyword_case_ok(&text[m.start()..m.end()]) {
+                                    self.run_assigned(c, text, m.end(), out);
+                                }
+                            }
+                        }
+                    }
+                    Owner::Special(Special::Generic) => {
+                        if keyword_case_ok(&text[m.start()..m.end()]) {
+                            self.run_generic(text, m.start(), m.end(), out);
+                        }
+                    }
+                    Owner::Special(s) => {
+                        let idx = s as usize;
+                        if !special_done[idx] {
+                            special_done[idx] = true;
+                            self.run_special(s, text, out);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn run_token(&self, c: &Compiled, text: &str, out: &mut Vec<Cand>) {
+        for caps in c.re.captures_iter(text) {
+            let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
+                continue;
+            };
+            let secret = m.as_str();
+            if secret.is_empty() || !passes_entropy(secret, c.def.entropy) || is_placeholder(secret)
+            {
+                continue;
+            }
+            if c.def.id == "aws-access-key" && secret.ends_with("EXAMPLE") {
+                continue;
+            }
+            out.push(Cand {
+                rule: c.def.id,
+                start: m.start(),
+                end: m.end(),
+                rank: 0,
+            });
+        }
+    }
+
+    fn run_assigned(&self, c: &Compiled, text: &str, from: usize, out: &mut Vec<Cand>) {
+        let window = window_from(text, from, 600);
+        let Some(caps) = c.re.captures(window) else {
+            return;
+        };
+        let Some(m) = caps.get(1) else { return };
+        if truncated(text, from, window, caps.get(0).map_or(0, |m| m.end())) {
+            return;
+        }
+        let secret = m.as_str();
+        if !passes_entropy(secret, c.def.entropy) || is_placeholder(secret) {
+            return;
+        }
+        out.push(Cand {
+            rule: c.def.id,
+            start: from + m.start(),
+            end: from + m.end(),
+            rank: 1,
+        });
+    }
+
+    fn run_special(&self, s: Special, text: &str, out: &mut Vec<Cand>) {
+        match s {
+            Special::PrivateKey => {
+                let Some(re) = &self.private_key else { return };
+                for m in re.find_iter(text) {
+                    let body = m.as_str();
+                    // A header with nothing but a placeholder line inside is documentation.
+                    let inner: String = body
+                        .lines()
+                        .filter(|l| !l.contains("-----"))
+                        .collect::<Vec<_>>()
+                        .join("");
+                    let inner = inner.trim();
+                    if inner.len() < 16 || !passes_entropy(inner, 3.5) {
+                        // still redact keys embedded with escaped newlines (`\n`) as one line
+                        if !(body.contains("\\n") && body.len() > 120) {
+                            continue;
+                        }
+                    }
+                    out.push(Cand {
+                        rule: PRIVATE_KEY_RULE,
+                        start: m.start(),
+                        end: m.end(),
+                        rank: 0,
+                    });
+                }
+            }
+            Special::UrlPassword => {
+                let Some(re) = &self.url_password else { return };
+                for caps in re.captures_iter(text) {
+                    let Some(m) = caps.get(1) else { continue };
+                    let pw = m.as_str();
+                    if is_placeholder(pw) || pw.len() < 3 || is_weak_example_password(pw) {
+                        continue;
+                    }
+                    out.push(Cand {
+                        rule: URL_PASSWORD_RULE,
+                        start: m.start(),
+                        end: m.end(),
+                        rank: 1,
+                    });
+                }
+            }
+            Special::ConnString => {
+                let Some(re) = &self.conn_string else { return };
+                for caps in re.captures_iter(text) {
+                    let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
+                        continue;
+                    };
+                    // Only inside a connection string: another `key=value;` on the same line.
+                    let line_start = text[..all.start()].rfind('\n').map_or(0, |i| i + 1);
+                    let line_end = text[all.end()..]
+                        .find('\n')
+                        .map_or(text.len(), |i| all.end() + i);
+                    let line = &text[line_start..line_end];
+                    let lower = line.to_ascii_lowercase();
+                    let is_conn = line.contains(';')
+                        && [
+                            "server=",
+                            "data source=",
+                            "host=",
+                            "uid=",
+                            "user id=",
+                            "user=",
+                            "database=",
+                            "initial catalog=",
+                            "dsn=",
+                        ]
+                        .iter()
+                        .any(|k| lower.contains(k));
+                    if !is_conn {
+                        continue;
+                    }
+                    let pw = strip_quotes(m.as_str());
+                    let off = m.as_str().find(pw).unwrap_or(0);
+                    if pw.len() < 3 || is_placeholder(pw) || is_weak_example_password(pw) {
+                        continue;
+                    }
+                    let start = m.start() + off;
+                    out.push(Cand {
+                        rule: CONNECTION_STRING_RULE,
+                        start,
+                        end: start + pw.len(),
+                        rank: 1,
+                    });
+                }
+            }
+            Special::AuthHeader => {
+                let Some(re) = &self.auth_header else { return };
+                for caps in re.captures_iter(text) {
+                    let Some(m) = caps.get(1).or_else(|| caps.get(2)) else {
+                        continue;
+                    };
+                    let v = m.as_str();
+                    if is_placeholder(v) || !passes_entropy(v, 2.75) || v.starts_with('$') {
+                        continue;
+                    }
+                    let lower = v.to_ascii_lowercase();
+                    if [
+                        "bearer",
+                        "basic",
+                        "token",
+                        "application",
+                        "content",
+                        "header",
+                    ]
+                    .iter()
+                    .any(|w| lower == *w)
+                    {
+                        continue;
+                    }
+                    out.push(Cand {
+                        rule: AUTH_HEADER_RULE,
+                        start: m.start(),
+                        end: m.end(),
+                        rank: 1,
+                    });
+                }
+            }
+            Special::CurlUser => {
+                let Some(re) = &self.curl_user else { return };
+                for caps in re.captures_iter(text) {
+                    let Some(m) = caps.get(1).or_else(|| caps.get(2)).or_else(|| caps.get(3))
+                    else {
+                        continue;
+                    };
+                    let v = m.as_str();
+                    let Some((user, pw)) = v.split_once(':') else {
+                        continue;
+                    };
+                    if is_placeholder(pw)
+                        || is_placeholder(user)
+                        || is_weak_example_password(pw)
+                        || pw.contains('$')
+                        || user.contains('$')
+                    {
+                        continue;
+                    }
+                    if !passes_entropy(v, 2.0) {
+                        continue;
+                    }
+                    out.push(Cand {
+                        rule: CURL_USER_RULE,
+                        start: m.start(),
+                        end: m.end(),
+                        rank: 1,
+                    });
+                }
+            }
+            Special::Generic => {}
+        }
+    }
+
+    fn run_generic(&self, text: &str, kw_start: usize, kw_end: usize, out: &mut Vec<Cand>) {
+        let Some(re) = &self.generic_value else {
+            return;
+        };
+        let window = window_from(text, kw_end, 400);
+        let Some(caps) = re.captures(window) else {
+            return;
+        };
+        let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
+            return;
+        };
+        if truncated(text, kw_end, window, all.end()) {
+            return;
+        }
+        // The whole identifier the keyword sits in, e.g. `client_secret` or `publicKeyId`.
+        let id_start = identifier_start(text, kw_start);
+        let tail = &window[..m.start()];
+        let id_tail_len = tail
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-'))
+            .unwrap_or(tail.len());
+        let ident = &text[id_start..kw_end + id_tail_len];
+        if generic_identifier_allowed(ident) {
+            return;
+        }
+        let secret = m.as_str();
+        if !generic_value_is_secret(secret) {
+            return;
+        }
+        out.push(Cand {
+            rule: GENERIC_RULE,
+            start: kw_end + m.start(),
+            end: kw_end + m.end(),
+            rank: 2,
+        });
+    }
+}
+
+/// Compiles with a size limit that fits long bounded repetitions of Unicode classes.
+fn build_regex(src: &str) -> Option<Regex> {
+    RegexBuilder::new(src).size_limit(64 << 20).build().ok()
+}
+
+/// A byte window of at most `len` bytes starting at `from`, cut on a char boundary.
+fn window_from(text: &str, from: usize, len: usize) -> &str {
+    let mut end = (from + len).min(text.len());
+    while end > from && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(from..end).unwrap_or("")
+}
+
+/// True when a match reached the end of a window that is not the end of the text: the
+/// value may continue past the window, so the match is not trustworthy.
+fn truncated(text: &str, from: usize, window: &str, match_end: usize) -> bool {
+    match_end >= window.len() && from + window.len() < text.len()
+}
+
+/// Keywords match case-insensitively but an identifier is written in one case style:
+/// `token`, `TOKEN`, `Token`. `tOkEn` inside a base64 blob is noise.
+fn keyword_case_ok(kw: &str) -> bool {
+    let letters: Vec<char> = kw.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+    if letters.is_empty() {
+        return true;
+    }
+    let all_lower = letters.iter().all(|c| c.is_ascii_lowercase());
+    let all_upper = letters.iter().all(|c| c.is_ascii_uppercase());
+    let capitalized =
+        letters[0].is_ascii_uppercase() && letters[1..].iter().all(|c| c.is_ascii_lowercase());
+    all_lower || all_upper || capitalized
+}
+
+fn identifier_start(text: &str, kw_start: usize) -> usize {
+    let bytes = text.as_bytes();
+    let mut i = kw_start;
+    let floor = kw_start.saturating_sub(50);
+    while i > floor {
+        let b = bytes[i - 1];
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-' {
+            i -= 1;
+        } else {
+            break;
+        }
+    }
+    i
+}
+
+fn strip_quotes(s: &str) -> &str {
+    let s = s.trim();
+    for q in ['"', '\''] {
+        if let Some(inner) = s.strip_prefix(q).and_then(|r| r.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    s
+}
+
+/// Shannon entropy in bits per byte.
+pub fn shannon_entropy(s: &str) -> f32 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f32;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f32 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn passes_entropy(s: &str, min: f32) -> bool {
+    min <= 0.0 || shannon_entropy(s) >= min
+}
+
+/// Template variables, masks and documentation placeholders that are not secrets.
+pub(crate) fn is_placeholder(s: &str) -> bool {
+    let t = s.trim_matches(|c| c == '"' || c == '\'' || c == '`');
+    if t.is_empty() {
+        return true;
+    }
+    let lower = t.to_ascii_lowercase();
+    if t.starts_with("${")
+        || t.starts_with("$(")
+        || t.starts_with("{{")
+        || t.starts_with('<')
+        || t.starts_with('%') && t.ends_with('%')
+    {
+        return true;
+    }
+    if t.starts_with('$')
+        && t[1..]
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '{' || c == '}')
+    {
+        return true;
+    }
+    if t.contains("{{")
+        || t.contains("${")
+        || t.contains("***")
+        || t.contains("...")
+        || t.contains("xxxx")
+        || t.contains("XXXX")
+    {
+        return true;
+    }
+    if lower.contains("redacted")
+        || lower.contains("your_")
+        || lower.contains("your-")
+        || lower.contains("placeholder")
+        || lower.starts_with("example")
+        || lower.contains("changeme")
+        || lower.contains("insert") && lower.contains("here")
+    {
+        return true;
+    }
+    // a long run of one character (`aaaaaaaa`, `00000000`, `________`)
+    let mut run = 1;
+    let mut prev = None;
+    for c in t.chars() {
+        if Some(c) == prev {
+            run += 1;
+            if run >= 8 {
+                return true;
+            }
+        } else {
+            run = 1;
+            prev = Some(c);
+        }
+    }
+    false
+}
+
+fn is_weak_example_password(pw: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "password",
+        "passwd",
+        "pass",
+        "pwd",
+        "secret",
+        "test",
+        "token",
+        "changeit",
+        "changeme",
+        "example",
+        "user",
+        "username",
+        "admin",
+        "root",
+        "guest",
+        "demo",
+        "foo",
+        "bar",
+        "xxx",
+        "yyy",
+        "pw",
+        "mypassword",
+        "yourpassword",
+        "your_password",
+        "p@ssw0rd",
+        "hunter2",
+        "none",
+        "null",
+        "empty",
+        "dummy",
+    ];
+    let lower = pw.to_ascii_lowercase();
+    WORDS.contains(&lower.as_str())
+        || (lower.starts_with('[') && lower.ends_with(']'))
+        || (lower.starts_with('{') && lower.ends_with('}'))
+        || lower.chars().all(|c| c == '*' || c == 'x' || c == '.')
+}
+
+/// Identifiers that contain a keyword but do not name a secret (`public_key`, `key_id`,
+/// `tokenizer`, `author`, ...).
+fn generic_identifier_allowed(ident: &str) -> bool {
+    let lower = ident.to_ascii_lowercase();
+    let norm: String = lower
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    const CONTAINS: &[&str] = &[
+        "public",
+        "pubkey",
+        "keyid",
+        "keyname",
+        "keysize",
+        "keylength",
+        "keytype",
+        "keyspace",
+        "keyword",
+        "keyboard",
+        "keypress",
+        "keycode",
+        "keyframe",
+        "keystore",
+        "keytab",
+        "keychain",
+        "keypair",
+        "keyring",
+        "keyvault",
+        "keymesh",
+        "keyselector",
+        "keysignature",
+        "secretname",
+        "secretsize",
+        "secretlength",
+        "secretref",
+        "secretsid",
+        "secretid",
+        "secretkeyref",
+        "tokenizer",
+        "tokenize",
+        "tokentype",
+        "tokenurl",
+        "tokenuri",
+        "tokenendpoint",
+        "tokenfile",
+        "tokenname",
+        "tokenid",
+        "tokencount",
+        "tokenlimit",
+        "tokens",
+        "maxtoken",
+        "csrf",
+        "xsrf",
+        "author",
+        "accessibility",
+        "accessor",
+        "accessid",
+        "accesslevel",
+        "accessmode",
+        "accesstype",
+        "accesslog",
+        "accessurl",
+        "randomaccess",
+        "apiversion",
+        "apiurl",
+        "apiuri",
+        "apiendpoint",
+        "apiname",
+        "apiid",
+        "apihost",
+        "apibase",
+        "apipath",
+        "apiport",
+        "rapid",
+        "capital",
+        "credentialsid",
+        "credentialid",
+        "credentialname",
+        "withcredentials",
+        "authentication",
+        "authority",
+        "authorize",
+        "authmethod",
+        "authtype",
+        "authmode",
+        "authurl",
+        "authuri",
+        "authendpoint",
+        "authprovider",
+        "authdomain",
+        "passwordfile",
+        "passwordpolicy",
+        "passwordlength",
+        "passwordhash",
+        "passwordfield",
+        "passwordvariable",
+        "passwordreset",
+        "passwordinput",
+        "passwordprompt",
+        "forgotpassword",
+        "primarykey",
+        "foreignkey",
+        "sortkey",
+        "partitionkey",
+        "hashkey",
+        "bucketkey",
+        "schemakey",
+        "sequencekey",
+        "cachekey",
+        "idxkey",
+        "naturalkey",
+        "hotkey",
+        "monkey",
+        "donkey",
+        "turkey",
+        "jsonwebtoken",
+        "keyvaulttostoresecrets",
+        "usersecretsid",
+        "secretkeyref",
+        "tokenexpir",
+        "expiresin",
+        "filepath",
+        "filename",
+    ];
+    if CONTAINS.iter().any(|w| norm.contains(w)) {
+        return true;
+    }
+    const ENDS: &[&str] = &[
+        "id", "ids", "name", "names", "url", "uri", "path", "file", "size", "length", "type",
+        "version", "count", "len", "env", "var", "field", "label", "prefix", "suffix", "format",
+        "header", "param", "policy", "mode", "hint", "enabled", "required", "exists", "alias",
+    ];
+    let last = lower
+        .rsplit(|c: char| c == '_' || c == '-' || c == '.')
+        .next()
+        .unwrap_or("");
+    if ENDS.contains(&last) {
+        return true;
+    }
+    // camelCase last word: `clientId`, `secretName`
+    let last_camel: String = {
+        let mut start = 0;
+        for (i, c) in ident.char_indices() {
+            if c.is_ascii_uppercase() {
+                start = i;
+            }
+        }
+        ident[start..].to_ascii_lowercase()
+    };
+    ENDS.contains(&last_camel.as_str()) && last_camel.len() < ident.len()
+}
+
+/// Value filters of the generic rule: entropy, structure and common non-secret shapes.
+fn generic_value_is_secret(v: &str) -> bool {
+    if is_placeholder(v) || !passes_entropy(v, 3.5) {
+        return false;
+    }
+    // words, identifiers, paths, dotted names: no digit and no mixed structure
+    if v.chars()
+        .all(|c| c.is_ascii_alphabetic() || c == '_' || c == '.' || c == '-')
+    {
+        return false;
+    }
+    let lower = v.to_ascii_lowercase();
+    // versions, dates, numbers
+    if v.chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == '-' || c == '_' || c == ':')
+    {
+        return false;
+    }
+    if lower.starts_with("http") || lower.contains("://") || lower.starts_with("www.") {
+        return false;
+    }
+    // file names and dotted module paths
+    const EXT: &[&str] = &[
+        ".pem", ".key", ".p12", ".pfx", ".crt", ".cer", ".json", ".yaml", ".yml", ".txt", ".js",
+        ".ts", ".py", ".rs", ".go", ".java", ".xml", ".html", ".png", ".jpg", ".gif", ".svg",
+        ".jar", ".keytab", ".jks", ".env", ".conf", ".cfg", ".ini", ".toml", ".md", ".exe", ".dll",
+        ".so", ".zip", ".gz",
+    ];
+    if EXT.iter().any(|e| lower.ends_with(e)) {
+        return false;
+    }
+    if lower.contains("snapshot") || lower.contains("release") {
+        return false;
+    }
+    // CamelCase.Member references (`X25519.KeyPair`, `PdfEncryptionKeySize.Key128Bit`)
+    if v.contains('.')
+        && v.split('.')
+            .all(|p| p.chars().next().is_some_and(|c| c.is_ascii_alphabetic()))
+        && v.split('.').count() >= 2
+        && !v.contains('=')
+    {
+        let digits = v.chars().filter(|c| c.is_ascii_digit()).count();
+        if digits * 4 < v.len() {
+            return false;
+        }
+    }
+    const STOP: &[&str] = &[
+        "example",
+        "sample",
+        "dummy",
+        "fake",
+        "placeholder",
+        "changeme",
+        "default",
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "abcdef",
+        "123456",
+        "qwerty",
+        "lorem",
+        "foobar",
+        "test-key",
+        "testkey",
+        "your",
+        "mykey",
+        "xxxxxx",
+        "000000",
+        "abcdefghijklmnopqrstuvwxyz",
+        "0123456789",
+    ];
+    if STOP.iter().any(|w| lower.contains(w)) {
+        return false;
+    }
+    // a secret value mixes character classes
+    let has_digit = v.chars().any(|c| c.is_ascii_digit());
+    let has_alpha = v.chars().any(|c| c.is_ascii_alphabetic());
+    has_digit && has_alpha
+}
+
+/// Drops duplicates and resolves overlaps: a lower rank (more specific rule) wins, then
+/// the longer span, then the earlier rule.
+fn resolve(mut cands: Vec<Cand>) -> Vec<Finding> {
+    cands.sort_by(|a, b| {
+        a.rank
+            .cmp(&b.rank)
+            .then((b.end - b.start).cmp(&(a.end - a.start)))
+            .then(a.start.cmp(&b.start))
+    });
+    let mut kept: Vec<Cand> = Vec::new();
+    for c in cands {
+        let overlaps = kept.iter().any(|k| c.start < k.end && k.start < c.end);
+        if !overlaps {
+            kept.push(c);
+        } else if c.rank == 0 {
+            // two specific rules overlapping: keep both so redaction covers the union
+            if !kept.iter().any(|k| k.start <= c.start && c.end <= k.end) {
+                kept.push(c);
+            }
+        }
+    }
+    kept.sort_by_key(|c| (c.start, c.end));
+    kept.into_iter()
+        .map(|c| Finding {
+            family: Family::Secret,
+            rule: Cow::Borrowed(c.rule),
+            start: c.start,
+            end: c.end,
+            path: None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules_of(text: &str) -> Vec<String> {
+        scan(text)
+            .into_iter()
+            .map(|f| f.rule.into_owned())
+            .collect()
+    }
+
+    fn spans(text: &str) -> Vec<&str> {
+        scan(text)
+            .into_iter()
+            .map(|f| &text[f.start..f.end])
+            .collect()
+    }
+
+    #[test]
+    fn every_table_rule_compiles() {
+        let engine = &*ENGINE;
+        for (def, c) in RULES.iter().zip(&engine.table) {
+            assert!(c.is_some(), "rule {} does not compile", def.id);
+        }
+        assert!(engine.ac.is_some());
+        assert!(engine.private_key.is_some());
+        assert!(engine.url_password.is_some());
+        assert!(engine.conn_string.is_some());
+        assert!(engine.auth_header.is_some());
+        assert!(engine.curl_user.is_some());
+        assert!(engine.generic_value.is_some());
+    }
+
+    #[test]
+    fn keywords_are_lowercase() {
+        for def in RULES {
+            for kw in def.keywords {
+                assert_eq!(*kw, kw.to_ascii_lowercase(), "{}", def.id);
+            }
+        }
+    }
+
+    #[test]
+    fn plain_text_has_no_secret() {
+        assert!(scan("The quick brown fox jumps over the lazy dog. Nothing here.").is_empty());
+        assert!(scan("").is_empty());
+    }
+
+    #[test]
+    fn aws_access_key() {
+        let t = "aws_access_key_id = AKIAQYLPMN5HFIQR7XQB\n";
+        assert_eq!(spans(t), vec!["AKIAQYLPMN5HFIQR7XQB"]);
+        assert_eq!(rules_of(t), vec!["aws-access-key"]);
+        assert!(
+            scan("AKIAIOSFODNN7EXAMPLE").is_empty(),
+            "documentation key is not a secret"
+        );
+    }
+
+    #[test]
+    fn github_tokens() {
+        let pat = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2z4A");
+        assert_eq!(rules_of(&format!("token: {pat}")), vec!["github-pat"]);
+        let alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let body: String = alphabet.chars().cycle().step_by(7).take(82).collect();
+        let fg = format!("github_pat_{body}");
+        assert_eq!(rules_of(&fg), vec!["github-fine-grained-pat"]);
+    }
+
+    #[test]
+    fn slack_and_stripe() {
+        assert_eq!(
+            rules_of("SLACK=xoxb-1234567890123-1234567890123-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8"),
+            vec!["slack-bot-token"]
+        );
+        assert_eq!(
+            rules_of("stripe.api_key = 'sk_live_4eC39HqLyjWDarjtT1zdp7dc'"),
+            vec!["stripe-access-token"]
+        );
+    }
+
+    #[test]
+    fn private_key_block_is_one_span() {
+        let body = "MIIEowIBAAKCAQEA1x2y3z4w5v6u7t8s9r0qAbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/ab";
+        let t = format!("key:\n-----BEGIN RSA PRIVATE KEY-----\n{body}\n{body}\n-----END RSA PRIVATE KEY-----\nafter");
+        let f = scan(&t);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule, PRIVATE_KEY_RULE);
+        assert!(t[f[0].start..f[0].end].starts_with("-----BEGIN RSA"));
+        assert!(t[f[0].start..f[0].end].ends_with("PRIVATE KEY-----"));
+        assert!(
+            scan("-----BEGIN PRIVATE KEY-----\nanything\n-----END PRIVATE KEY-----").is_empty()
+        );
+    }
+
+    #[test]
+    fn truncated_private_key_is_still_found() {
+        let t = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAABlwAAAAdzc2gtcn\nNhAAAAAwEAAQAAAYEAq9";
+        assert_eq!(rules_of(t), vec![PRIVATE_KEY_RULE]);
+    }
+
+    #[test]
+    fn jwt() {
+        let t = "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c";
+        let f = scan(t);
+        assert_eq!(f.len(), 1);
+        assert!(t[f[0].start..f[0].end].starts_with("eyJhbGci"));
+    }
+
+    #[test]
+    fn password_in_url_and_connection_string() {
+        let t = "DATABASE_URL=postgres://app:Zk7#qP9vLm2@db.example.com:5432/app";
+        assert_eq!(spans(t), vec!["Zk7#qP9vLm2"]);
+        assert!(scan("see https://user:password@example.com").is_empty());
+        let c = "Server=tcp:db.example.net,1433;Database=app;User Id=app;Password=Qv8!rT2#mW5z;Encrypt=true";
+        assert_eq!(spans(c), vec!["Qv8!rT2#mW5z"]);
+    }
+
+    #[test]
+    fn generic_rule_needs_entropy_and_a_secret_name() {
+        assert_eq!(
+            rules_of("api_key = \"q8Zr2VbX4nT7mK1pW9sLc3Hd\""),
+            vec![GENERIC_RULE]
+        );
+        assert!(scan("api_key = \"changeme\"").is_empty());
+        assert!(scan("public_key = \"9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit\"").is_empty());
+        assert!(scan("client_id = \"9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit\"").is_empty());
+        assert!(scan("token = ${API_TOKEN}").is_empty());
+        assert!(scan(
+            "keyStr = \"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789\""
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn assigned_rules_read_the_value_after_the_name() {
+        let t = "HEROKU_API_KEY=3f6c2a1b-9d4e-4c7a-8b2f-1e0d9c8b7a65";
+        assert_eq!(rules_of(t), vec!["heroku-api-key"]);
+        assert_eq!(spans(t), vec!["3f6c2a1b-9d4e-4c7a-8b2f-1e0d9c8b7a65"]);
+    }
+
+    #[test]
+    fn auth_header_and_curl_user() {
+        assert_eq!(
+            spans("curl -H 'Authorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0' x"),
+            vec!["9f8e7d6c5b4a39281706f5e4d3c2b1a0"]
+        );
+        assert!(scan("curl -H \"Authorization: Bearer $TOKEN\"").is_empty());
+        assert_eq!(
+            spans("curl -u admin:S3cr3tPw9 https://x"),
+            vec!["admin:S3cr3tPw9"]
+        );
+        assert!(scan("curl -u user:password https://x").is_empty());
+    }
+
+    #[test]
+    fn entropy_is_bits_per_byte() {
+        assert_eq!(shannon_entropy("aaaa"), 0.0);
+        assert!((shannon_entropy("abcd") - 2.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn rule_ids_are_unique_and_listed() {
+        let ids = rule_ids();
+        assert!(ids.contains(&"aws-access-key"));
+        assert!(ids.contains(&GENERIC_RULE));
+        let mut sorted = ids.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ids.len());
+    }
+}
