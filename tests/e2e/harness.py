@@ -108,6 +108,7 @@ def make_env(base: Path) -> Env:
         XDG_RUNTIME_DIR=str(base / "xdg-runtime"),
         XDG_CACHE_HOME=str(base / "xdg-cache"),
         MCPWALL_AUDIT=str(base / "audit.db"),
+        MCPWALL_STATE_DIR=str(base / "state"),
         PYTHONUNBUFFERED="1",
         NO_COLOR="1",
     )
