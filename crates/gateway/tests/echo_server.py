@@ -27,7 +27,14 @@ def send(msg):
         sys.stdout.flush()
 
 
+modern_ids = set()  # ids of requests made under 2026-07-28 (their results carry resultType)
+
+
 def result(rid, res):
+    key = json.dumps(rid)
+    if key in modern_ids:
+        modern_ids.discard(key)
+        res = {"resultType": "complete", **res}
     send({"jsonrpc": "2.0", "id": rid, "result": res})
 
 
@@ -71,6 +78,9 @@ def handle(msg):
         return
     if rid is None:
         return  # notification
+    meta = params.get("_meta") or {}
+    if meta.get("io.modelcontextprotocol/protocolVersion") == "2026-07-28":
+        modern_ids.add(json.dumps(rid))
     if method == "initialize":
         result(rid, {"protocolVersion": params.get("protocolVersion", "2025-06-18"),
                      "capabilities": {"tools": {"listChanged": True}},
@@ -81,7 +91,7 @@ def handle(msg):
     elif method == "ping":
         result(rid, {})
     elif method == "tools/list":
-        result(rid, {"tools": TOOLS})
+        result(rid, {"tools": TOOLS, "ttlMs": 0, "cacheScope": "private"})
     elif method == "tools/call":
         name = params.get("name")
         args = params.get("arguments") or {}
