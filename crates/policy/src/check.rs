@@ -868,8 +868,26 @@ impl Cx<'_> {
                 );
             }
         }
+        let mut command = command?;
+        // A host file rewritten by `mcpwall install` runs `mcpwall wrap -- COMMAND ARGS...`:
+        // the server is the inner command (running mcpwall behind itself would be pointless).
+        if let Some(inner) = crate::install::wrapped_command(&command, &args) {
+            let at = f.command.map(|e| e.value.span.clone()).unwrap_or(0..0);
+            if self.strict() {
+                self.error(&at, &join(field, "command"), "runs `mcpwall wrap`, which would put mcpwall behind itself; give the server's own command");
+            } else if let Some((inner_command, inner_args)) = inner.split_first() {
+                command = inner_command.clone();
+                args = inner_args.to_vec();
+            } else {
+                self.error(
+                    &at,
+                    &join(field, "args"),
+                    "`mcpwall wrap` has no command after `--`",
+                );
+            }
+        }
         let transport = StdioTransport {
-            command: command?,
+            command,
             args,
             env,
             cwd,

@@ -207,3 +207,25 @@ fn format_detection() {
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
+
+/// A host file after `mcpwall install` still describes the real servers.
+#[test]
+fn installed_host_file_reads_through_the_wrapper() {
+    let original = r#"{"mcpServers": {"t": {"command": "uvx", "args": ["mcp-server-time"]}, "r": {"url": "https://a.example/mcp"}}}"#;
+    let wrapped = mcpwall_policy::install::wrap(
+        original,
+        mcpwall_policy::install::Host::ClaudeDesktop,
+        "/usr/bin/mcpwall",
+    )
+    .unwrap()
+    .text;
+    let a = parse("claude_desktop_config.json", original).unwrap();
+    let b = parse("claude_desktop_config.json", &wrapped).unwrap();
+    assert_eq!(a.servers, b.servers);
+    // In mcpwall's own TOML it is a mistake.
+    let e = crate::errors(
+        "m.toml",
+        "[servers.t]\ncommand = \"/usr/bin/mcpwall\"\nargs = [\"wrap\", \"--\", \"uvx\"]\n",
+    );
+    assert!(e.contains("servers.t.command: runs `mcpwall wrap`"), "{e}");
+}
