@@ -49,12 +49,12 @@ struct Pii {
 static PII: LazyLock<Pii> = LazyLock::new(|| {
     Pii {
     email: Regex::new(r"(?i)\b[a-z0-9](?:[a-z0-9._%+-]{0,63})@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b").ok(),
-    card: Regex::new(r"\b(?:\d[ -]?){12,18}\d\b").ok(),
+    card: Regex::new(r"\b(?:\d[ -]?){11,18}\d\b").ok(),
     iban: Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").ok(),
     ssn: Regex::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b").ok(),
     nino: Regex::new(r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b").ok(),
     phone: Regex::new(
-        r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,5}(?:[ .-]\(?\d{1,5}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
+        r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,8}(?:[ .-]\(?\d{1,8}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
     )
     .ok(),
     ipv4: Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").ok(),
@@ -86,7 +86,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
     }
     if let Some(re) = &p.card {
         for m in re.find_iter(text) {
-            if valid_card(m.as_str()) {
+            if valid_card(m.as_str(), || context_before(text, m.start(), CARD_WORDS)) {
                 out.push((m.start(), m.end(), "credit-card"));
             }
         }
@@ -242,21 +242,39 @@ pub fn luhn_valid(s: &str) -> bool {
     sum % 10 == 0
 }
 
-fn valid_card(s: &str) -> bool {
+const CARD_WORDS: &[&str] = &[
+    "card",
+    "visa",
+    "mastercard",
+    "amex",
+    "credit",
+    "debit",
+    "maestro",
+    "jcb",
+    "discover",
+    "diners",
+    "pan",
+    "cc#",
+    "cc ",
+];
+
+/// Luhn plus issuer: well-known issuer prefixes with 13-19 digits pass on their own;
+/// other lengths (12) and rarer prefixes need a card word just before.
+fn valid_card(s: &str, context: impl Fn() -> bool) -> bool {
     // one separator style throughout
     let seps: Vec<char> = s.chars().filter(|c| !c.is_ascii_digit()).collect();
     if seps.windows(2).any(|w| w[0] != w[1]) {
         return false;
     }
     let d = digits_of(s);
-    if !(13..=19).contains(&d.len()) || !luhn_valid(s) {
+    if !(12..=19).contains(&d.len()) || !luhn_valid(s) {
         return false;
     }
     if d.iter().all(|&x| x == d[0]) {
         return false;
     }
     let n = |k: usize| d.iter().take(k).fold(0u32, |a, &x| a * 10 + u32::from(x));
-    let issuer = d[0] == 4
+    let major = d[0] == 4
         || (51..=55).contains(&n(2))
         || (2221..=2720).contains(&n(4))
         || n(2) == 34
@@ -268,10 +286,18 @@ fn valid_card(s: &str) -> bool {
         || n(2) == 36
         || n(2) == 38
         || (300..=305).contains(&n(3))
-        || n(2) == 62
-        || n(2) == 50
-        || (56..=69).contains(&n(2));
-    issuer
+        || n(2) == 62;
+    if major && d.len() >= 13 {
+        return true;
+    }
+    // Maestro (50, 56-69), JCB 15-digit (1800, 2131), other 35xx ranges, 12-digit cards
+    let other = n(2) == 50
+        || (56..=69).contains(&n(2))
+        || n(4) == 1800
+        || n(4) == 2131
+        || n(2) == 35
+        || major;
+    other && context()
 }
 
 /// IBAN lengths per country (ISO 13616 registry), for the countries that issue them.

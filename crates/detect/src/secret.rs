@@ -192,6 +192,7 @@ impl Engine {
             "api-key",
             "apikey",
             "api-token",
+            "token",
             "x-auth-token",
             "x-access-token",
             "private-token",
@@ -237,10 +238,10 @@ impl Engine {
                 r#"(?i)\b(?:password|pwd)\s*=\s*("[^"\n]{1,128}"|'[^'\n]{1,128}'|[^;'"\s][^;'"\n]{0,127})"#,
             ),
             auth_header: build_regex(
-                r#"(?i)\b(?:authorization|proxy-authorization)\s*[:=]\s*(?:(?:basic|bearer|token|api-token|apikey|digest|sso-key|otoken)\s+)?([\w=~@.+/-]{8,}(?::[\w=~@.+/-]+)?)|\b(?:x-)?(?:[a-z]+-)?(?:api-?key|api-?token|auth-token|access-token|private-token)\s*:\s*([\w=~@.+/-]{8,})"#,
+                r#"(?i)\b(?:authorization|proxy-authorization)\s*[:=]\s*(?:(?:basic|bearer|token|api-token|apikey|digest|sso-key|otoken)\s+)?([\w=~@.+/-]{8,}(?::[\w=~@.+/-]+)?)|(?:^|["'\s])(?:x-(?:[a-z0-9]+-)*(?:api-?key|api-?token|auth-token|access-token|token|secret)|api-?key|api-?token|token|auth-token|access-token|private-token)\s*:\s*([\w=~@.+/-]{8,})"#,
             ),
             curl_user: build_regex(
-                r#"\s(?:-u|--user)(?:=|[ \t]{0,5})(?:"([^"\s]{1,100}:[^"\s]{3,100})"|'([^'\s]{1,100}:[^'\s]{3,100})'|([\w$@.-]{1,100}:[\w${}@.!%*#-]{3,100}))(?:\s|$)"#,
+                r#"\s(?:-u|--user)(?:=|[ \t]{1,5})("[^"\n]*"(?::"[^"\n]*")?|'[^'\n]*'|[^\s"']+(?:'[^'\n]*'|"[^"\n]*")?)"#,
             ),
             generic_value: build_regex(&format!(
                 r#"{ASSIGN}([\w.=~+/-]{{10,150}}|[a-zA-Z0-9][a-zA-Z0-9+/]{{11,}}={{0,3}}){VALUE_END}"#
@@ -461,29 +462,34 @@ impl Engine {
             Special::CurlUser => {
                 let Some(re) = &self.curl_user else { return };
                 for caps in re.captures_iter(text) {
-                    let Some(m) = caps.get(1).or_else(|| caps.get(2)).or_else(|| caps.get(3))
-                    else {
-                        continue;
-                    };
-                    let v = m.as_str();
+                    let Some(m) = caps.get(1) else { continue };
+                    let raw = m.as_str();
+                    let v = strip_quotes(raw);
                     let Some((user, pw)) = v.split_once(':') else {
                         continue;
                     };
-                    if is_placeholder(pw)
-                        || is_placeholder(user)
-                        || is_weak_example_password(pw)
-                        || pw.contains('$')
-                        || user.contains('$')
+                    let (user, pw) = (strip_quotes(user), strip_quotes(pw));
+                    let var = |x: &str| x.starts_with('$') || x.contains("${") || x.contains("$(");
+                    if var(user) || var(pw) || (user.is_empty() && pw.is_empty()) {
+                        continue;
+                    }
+                    let judged = if pw.is_empty() { user } else { pw };
+                    let judged = judged.trim_matches(|c| c == '{' || c == '}');
+                    if judged.len() < 3
+                        || is_placeholder(judged)
+                        || is_placeholder(v)
+                        || v.contains("{{")
+                        || is_weak_example_password(judged)
+                        || !passes_entropy(v, 2.0)
                     {
                         continue;
                     }
-                    if !passes_entropy(v, 2.0) {
-                        continue;
-                    }
+                    let off = raw.find(v).unwrap_or(0);
+                    let start = m.start() + off;
                     out.push(Cand {
                         rule: CURL_USER_RULE,
-                        start: m.start(),
-                        end: m.end(),
+                        start,
+                        end: start + v.len(),
                         rank: 1,
                     });
                 }
@@ -553,14 +559,24 @@ fn truncated(text: &str, from: usize, window: &str, match_end: usize) -> bool {
 /// `token`, `TOKEN`, `Token`. `tOkEn` inside a base64 blob is noise.
 fn keyword_case_ok(kw: &str) -> bool {
     let letters: Vec<char> = kw.chars().filter(|c| c.is_ascii_alphabetic()).collect();
-    if letters.is_empty() {
-        return true;
-    }
+    let lower_to_upper = letters
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count();
+    let upper_to_lower = letters
+        .windows(2)
+        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase())
+        .count();
     let all_lower = letters.iter().all(|c| c.is_ascii_lowercase());
     let all_upper = letters.iter().all(|c| c.is_ascii_uppercase());
-    let capitalized =
-        letters[0].is_ascii_uppercase() && letters[1..].iter().all(|c| c.is_ascii_lowercase());
-    all_lower || all_upper || capitalized
+    let capitalized = letters.first().is_some_and(|c| c.is_ascii_uppercase())
+        && letters.iter().skip(1).all(|c| c.is_ascii_lowercase());
+    // `token`, `TOKEN`, `Token`; long multi-word names may be camelCase (`MessageBird`);
+    // `tOkEn` or `sumO` inside a random blob is noise
+    all_lower
+        || all_upper
+        || capitalized
+        || (letters.len() >= 8 && lower_to_upper <= 1 && upper_to_lower <= 2)
 }
 
 fn identifier_start(text: &str, kw_start: usize) -> usize {
@@ -653,6 +669,10 @@ pub(crate) fn is_placeholder(s: &str) -> bool {
     {
         return true;
     }
+    // keyboard/alphabet walks (`abcdefgh`, `12345678`) mark documentation values
+    if has_sequential_run(&lower, 10) {
+        return true;
+    }
     // a long run of one character (`aaaaaaaa`, `00000000`, `________`)
     let mut run = 1;
     let mut prev = None;
@@ -665,6 +685,22 @@ pub(crate) fn is_placeholder(s: &str) -> bool {
         } else {
             run = 1;
             prev = Some(c);
+        }
+    }
+    false
+}
+
+fn has_sequential_run(s: &str, n: usize) -> bool {
+    let b = s.as_bytes();
+    let mut run = 1;
+    for w in b.windows(2) {
+        if w[1] == w[0].wrapping_add(1) && w[0].is_ascii_alphabetic() {
+            run += 1;
+            if run >= n {
+                return true;
+            }
+        } else {
+            run = 1;
         }
     }
     false
@@ -823,6 +859,7 @@ fn generic_identifier_allowed(ident: &str) -> bool {
         "naturalkey",
         "hotkey",
         "monkey",
+        "keying",
         "donkey",
         "turkey",
         "jsonwebtoken",
@@ -935,6 +972,14 @@ fn generic_value_is_secret(v: &str) -> bool {
         "0123456789",
     ];
     if STOP.iter().any(|w| lower.contains(w)) {
+        return false;
+    }
+    // a value that is itself a name (`chain_Key2`, `SECRET_TOKEN_VAR`)
+    if ["_key", "key_", "_token", "token_", "_secret", "secret_"]
+        .iter()
+        .any(|w| lower.contains(w))
+        && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return false;
     }
     // a secret value mixes character classes
@@ -1129,6 +1174,11 @@ mod tests {
             vec!["admin:S3cr3tPw9"]
         );
         assert!(scan("curl -u user:password https://x").is_empty());
+        assert!(scan("curl -u <user:password> https://x").is_empty());
+        assert_eq!(
+            spans("curl -H \"Token: 3fea6af1349166ea\" -d x"),
+            vec!["3fea6af1349166ea"]
+        );
     }
 
     #[test]
