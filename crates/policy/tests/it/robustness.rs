@@ -43,6 +43,7 @@ proptest! {
                 Just("url = \"http://[::1\"\n"), Just("{\"mcpServers\": {"), Just("\"a\": {\"command\": "),
                 Just("}"), Just("]"), Just("["), Just("\"é\""), Just(","), Just("// c\n"), Just("= 1\n"),
                 Just("allow_cidrs = [\"::/0\"]\n"), Just("\u{0}"), Just("\"servers\": {"), Just("args = [1]\n"),
+                Just("\"command\": \"mcpwall\", \"args\": [\"wrap\""), Just("\"--\""), Just("\"x\"}"),
             ],
             0..24,
         )
