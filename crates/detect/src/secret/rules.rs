@@ -404,7 +404,7 @@ pub const RULES: &[RuleDef] = &[
     token(
         "gitlab-pat",
         &["glpat-"],
-        r"\b(glpat-[\w-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7}|glpat-[\w-]{20})\b",
+        r"\b(glpat-[\w-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7}|glpat-[\w-]{20})(?:[^\w-]|$)",
         3.0,
     ),
     token(
@@ -413,13 +413,13 @@ pub const RULES: &[RuleDef] = &[
             "glptt-", "gldt-", "glrt-", "glcbt-", "glffct-", "glft-", "glimt-", "glagent-",
             "gloas-", "glsoat-",
         ],
-        r"\b(glptt-[0-9a-f]{40}|glrt-t\d_[\w-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7}|glrt-[\w-]{20}|glcbt-[0-9a-zA-Z]{1,5}_[\w-]{20}|gldt-[\w-]{20}|glffct-[\w-]{20}|glft-[\w-]{20}|glimt-[\w-]{25}|glagent-[\w-]{50}|gloas-[\w-]{64}|glsoat-[\w-]{20})\b",
+        r"\b(glptt-[0-9a-f]{40}|glrt-t\d_[\w-]{27,300}\.[0-9a-z]{2}[0-9a-z]{7}|glrt-[\w-]{20}|glcbt-[0-9a-zA-Z]{1,5}_[\w-]{20}|gldt-[\w-]{20}|glffct-[\w-]{20}|glft-[\w-]{20}|glimt-[\w-]{25}|glagent-[\w-]{50}|gloas-[\w-]{64}|glsoat-[\w-]{20})(?:[^\w-]|$)",
         3.0,
     ),
     token(
         "gitlab-runner-registration-token",
         &["gr1348941"],
-        r"\b(GR1348941[\w-]{20})\b",
+        r"\b(GR1348941[\w-]{20})(?:[^\w-]|$)",
         3.0,
     ),
     token(
