@@ -397,7 +397,12 @@ mod tests {
     use super::*;
     use crate::audit_sink::MemorySink;
 
-    fn ctx(domains: &[&str], cidrs: &[&str], table: &[(&str, &str)], audit: Arc<MemorySink>) -> Arc<ProxyContext> {
+    fn ctx(
+        domains: &[&str],
+        cidrs: &[&str],
+        table: &[(&str, &str)],
+        audit: Arc<MemorySink>,
+    ) -> Arc<ProxyContext> {
         let domains: Vec<String> = domains.iter().map(|d| d.to_string()).collect();
         let cidrs: Vec<String> = cidrs.iter().map(|d| d.to_string()).collect();
         let mut map = HashMap::new();
@@ -437,7 +442,12 @@ mod tests {
         let socket = start(
             dir.path(),
             ctx(
-                &["meta.example.test", "internal.example.test", "mixed.example.test", "ok.example.test"],
+                &[
+                    "meta.example.test",
+                    "internal.example.test",
+                    "mixed.example.test",
+                    "ok.example.test",
+                ],
                 &[],
                 &[
                     ("meta.example.test", "169.254.169.254"),
@@ -449,15 +459,33 @@ mod tests {
             ),
         );
         for (req, why) in [
-            ("GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\nHost: x\r\n\r\n", "cloud metadata"),
-            ("CONNECT 169.254.169.254:80 HTTP/1.1\r\n\r\n", "cloud metadata"),
-            ("GET http://meta.example.test/ HTTP/1.1\r\n\r\n", "cloud metadata"),
+            (
+                "GET http://169.254.169.254/latest/meta-data HTTP/1.1\r\nHost: x\r\n\r\n",
+                "cloud metadata",
+            ),
+            (
+                "CONNECT 169.254.169.254:80 HTTP/1.1\r\n\r\n",
+                "cloud metadata",
+            ),
+            (
+                "GET http://meta.example.test/ HTTP/1.1\r\n\r\n",
+                "cloud metadata",
+            ),
             ("CONNECT 10.1.2.3:443 HTTP/1.1\r\n\r\n", "raw ip"),
-            ("CONNECT internal.example.test:443 HTTP/1.1\r\n\r\n", "refused"),
+            (
+                "CONNECT internal.example.test:443 HTTP/1.1\r\n\r\n",
+                "refused",
+            ),
             ("CONNECT mixed.example.test:443 HTTP/1.1\r\n\r\n", "refused"),
             ("CONNECT [::1]:443 HTTP/1.1\r\n\r\n", "raw ip"),
-            ("CONNECT evil.example.net:443 HTTP/1.1\r\n\r\n", "not allowlisted"),
-            ("CONNECT ok.example.test:443 HTTP/1.1\r\n\r\n", "did not resolve"),
+            (
+                "CONNECT evil.example.net:443 HTTP/1.1\r\n\r\n",
+                "not allowlisted",
+            ),
+            (
+                "CONNECT ok.example.test:443 HTTP/1.1\r\n\r\n",
+                "did not resolve",
+            ),
         ] {
             let reply = ask(&socket, req).await;
             assert!(reply.starts_with("HTTP/1.1 403"), "{req}: {reply}");
@@ -467,7 +495,8 @@ mod tests {
         assert_eq!(events.len(), 9);
         assert!(events
             .iter()
-            .all(|e| e.decision == Some(Decision::Deny) && e.rule.as_deref() == Some("sandbox.egress")));
+            .all(|e| e.decision == Some(Decision::Deny)
+                && e.rule.as_deref() == Some("sandbox.egress")));
         // No event says a connection was made.
         assert!(!events.iter().any(|e| {
             let d = e.detail.as_deref().unwrap_or("");
@@ -487,7 +516,13 @@ mod tests {
                 let head = String::from_utf8_lossy(&buf[..n]).into_owned();
                 let body = format!("seen: {}", head.lines().next().unwrap_or(""));
                 let _ = s
-                    .write_all(format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes())
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
                     .await;
             }
         });
@@ -496,7 +531,12 @@ mod tests {
         // Loopback is private: only an explicit CIDR makes it reachable.
         let socket = start(
             dir.path(),
-            ctx(&["api.example.test"], &["127.0.0.1/32"], &[("api.example.test", "127.0.0.1")], audit.clone()),
+            ctx(
+                &["api.example.test"],
+                &["127.0.0.1/32"],
+                &[("api.example.test", "127.0.0.1")],
+                audit.clone(),
+            ),
         );
         let reply = ask(
             &socket,
@@ -505,7 +545,9 @@ mod tests {
         .await;
         assert!(reply.contains("seen: GET /path?q=1 HTTP/1.1"), "{reply}");
         let mut s = tokio::net::UnixStream::connect(&socket).await.unwrap();
-        s.write_all(format!("CONNECT api.example.test:{port} HTTP/1.1\r\n\r\n").as_bytes()).await.unwrap();
+        s.write_all(format!("CONNECT api.example.test:{port} HTTP/1.1\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
         let mut buf = vec![0u8; 39];
         s.read_exact(&mut buf).await.unwrap();
         assert_eq!(&buf, b"HTTP/1.1 200 Connection Established\r\n\r\n");
@@ -517,18 +559,29 @@ mod tests {
         assert_eq!(events.len(), 2);
         for e in &events {
             assert_eq!(e.decision, Some(Decision::Allow));
-            assert!(e.detail.as_deref().unwrap().ends_with(&format!("127.0.0.1:{port}")), "{e:?}");
+            assert!(
+                e.detail
+                    .as_deref()
+                    .unwrap()
+                    .ends_with(&format!("127.0.0.1:{port}")),
+                "{e:?}"
+            );
         }
     }
 
     #[tokio::test]
     async fn remote_upstreams_pass_the_same_guard() {
-        assert!(vet_remote("http://169.254.169.254/latest", &[]).await.is_err());
+        assert!(vet_remote("http://169.254.169.254/latest", &[])
+            .await
+            .is_err());
         assert!(vet_remote("http://127.0.0.1:8080/mcp", &[]).await.is_err());
         assert!(vet_remote("http://[::ffff:10.0.0.1]/", &[]).await.is_err());
-        let ok = vet_remote("http://127.0.0.1:8080/mcp", &["127.0.0.0/8".parse().unwrap()])
-            .await
-            .unwrap();
+        let ok = vet_remote(
+            "http://127.0.0.1:8080/mcp",
+            &["127.0.0.0/8".parse().unwrap()],
+        )
+        .await
+        .unwrap();
         assert_eq!(ok, vec!["127.0.0.1:8080".parse().unwrap()]);
     }
 
@@ -560,11 +613,24 @@ mod tests {
             let veth = format!("mwe{id}a");
             let peer = format!("mwe{id}b");
             let ok = sh(&["ip", "netns", "add", &ns])
-                && sh(&["ip", "link", "add", &veth, "type", "veth", "peer", "name", &peer])
+                && sh(&[
+                    "ip", "link", "add", &veth, "type", "veth", "peer", "name", &peer,
+                ])
                 && sh(&["ip", "link", "set", &peer, "netns", &ns])
                 && sh(&["ip", "addr", "add", "10.213.7.1/30", "dev", &veth])
                 && sh(&["ip", "link", "set", &veth, "up"])
-                && sh(&["ip", "netns", "exec", &ns, "ip", "addr", "add", "10.213.7.2/30", "dev", &peer])
+                && sh(&[
+                    "ip",
+                    "netns",
+                    "exec",
+                    &ns,
+                    "ip",
+                    "addr",
+                    "add",
+                    "10.213.7.2/30",
+                    "dev",
+                    &peer,
+                ])
                 && sh(&["ip", "netns", "exec", &ns, "ip", "link", "set", &peer, "up"])
                 && sh(&["ip", "netns", "exec", &ns, "ip", "link", "set", "lo", "up"]);
             let dir = tempfile::tempdir().unwrap();
@@ -575,13 +641,28 @@ mod tests {
                 return None;
             }
             let server = Command::new("ip")
-                .args(["netns", "exec", &ns, "python3", "-m", "http.server", "8080", "--bind", "10.213.7.2"])
+                .args([
+                    "netns",
+                    "exec",
+                    &ns,
+                    "python3",
+                    "-m",
+                    "http.server",
+                    "8080",
+                    "--bind",
+                    "10.213.7.2",
+                ])
                 .current_dir(dir.path())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
                 .ok()?;
-            let host = TestHost { ns, veth, server, _dir: dir };
+            let host = TestHost {
+                ns,
+                veth,
+                server,
+                _dir: dir,
+            };
             for _ in 0..100 {
                 if std::net::TcpStream::connect("10.213.7.2:8080").is_ok() {
                     return Some(host);
@@ -610,7 +691,10 @@ mod tests {
     }
 
     fn skip(msg: &str) {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg} (CI=true: failing)");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{msg} (CI=true: failing)"
+        );
         eprintln!("\n!!!!! SKIPPING: {msg} !!!!!\n");
     }
 
@@ -633,7 +717,11 @@ mod tests {
         let socket = start(
             dir.path(),
             ctx(
-                &["testhost.mcpwall.test", "meta.mcpwall.test", "private.example.com"],
+                &[
+                    "testhost.mcpwall.test",
+                    "meta.mcpwall.test",
+                    "private.example.com",
+                ],
                 &["10.213.7.2/32"],
                 &[
                     ("testhost.mcpwall.test", "10.213.7.2"),
@@ -646,11 +734,15 @@ mod tests {
         set_socket_mode(&socket).unwrap();
         // Let the sandboxed uid traverse to the socket's directory is not needed: the socket
         // is bind-mounted into the sandbox by itself.
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sandbox/escape_server.py");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/sandbox/escape_server.py");
         let script = script.canonicalize().unwrap();
         let program = PathBuf::from("/usr/bin/python3");
         let args = vec![script.display().to_string()];
-        let url = format!("http://127.0.0.1:{}", mcpwall_sandbox::spec::SANDBOX_PROXY_PORT);
+        let url = format!(
+            "http://127.0.0.1:{}",
+            mcpwall_sandbox::spec::SANDBOX_PROXY_PORT
+        );
         let spec = mcpwall_sandbox::ExecSpec {
             mode: mcpwall_sandbox::Mode::Enforce,
             runtime: mcpwall_sandbox::plan::runtime_paths(&program, &args, Path::new("/"), None),
@@ -705,7 +797,10 @@ mod tests {
         .unwrap();
         eprintln!("results: {results:#?}");
         assert_eq!(results[0]["ok"], true, "{}", results[0]);
-        assert!(results[0]["body"].as_str().unwrap().contains("hello from the test host"));
+        assert!(results[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("hello from the test host"));
         for r in &results[1..5] {
             assert_eq!(r["ok"], false, "{r}");
             assert_eq!(r["status"], 403, "{r}");
@@ -715,12 +810,25 @@ mod tests {
         let events = audit.events();
         eprintln!(
             "audit: {:#?}",
-            events.iter().map(|e| (e.decision.clone(), e.tool.clone(), e.detail.clone())).collect::<Vec<_>>()
+            events
+                .iter()
+                .map(|e| (e.decision.clone(), e.tool.clone(), e.detail.clone()))
+                .collect::<Vec<_>>()
         );
-        let allowed: Vec<_> = events.iter().filter(|e| e.decision == Some(Decision::Allow)).collect();
+        let allowed: Vec<_> = events
+            .iter()
+            .filter(|e| e.decision == Some(Decision::Allow))
+            .collect();
         assert_eq!(allowed.len(), 1);
-        assert_eq!(allowed[0].tool.as_deref(), Some("testhost.mcpwall.test:8080"));
-        assert!(allowed[0].detail.as_deref().unwrap().ends_with("10.213.7.2:8080"));
+        assert_eq!(
+            allowed[0].tool.as_deref(),
+            Some("testhost.mcpwall.test:8080")
+        );
+        assert!(allowed[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .ends_with("10.213.7.2:8080"));
         let denied: Vec<String> = events
             .iter()
             .filter(|e| e.decision == Some(Decision::Deny))
@@ -728,7 +836,10 @@ mod tests {
             .collect();
         assert_eq!(denied.len(), 4, "{denied:?}");
         assert!(denied[0].contains("cloud metadata") && denied[1].contains("cloud metadata"));
-        assert!(denied[2].contains("10.213.7.1") && denied[2].contains("private"), "{denied:?}");
+        assert!(
+            denied[2].contains("10.213.7.1") && denied[2].contains("private"),
+            "{denied:?}"
+        );
         assert!(denied[3].contains("not allowlisted"));
     }
 }

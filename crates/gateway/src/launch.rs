@@ -46,7 +46,10 @@ pub struct LaunchSpec {
 
 impl LaunchSpec {
     /// A spec for `program args...` with no declared environment and the default sandbox.
-    pub fn new(program: impl Into<OsString>, args: impl IntoIterator<Item = impl Into<OsString>>) -> Self {
+    pub fn new(
+        program: impl Into<OsString>,
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+    ) -> Self {
         Self {
             program: program.into(),
             args: args.into_iter().map(Into::into).collect(),
@@ -92,7 +95,12 @@ pub fn sandbox_policy(cfg: &SandboxConfig) -> SandboxPolicy {
             SandboxMode::Off => Mode::Off,
         },
         read_only: cfg.paths.read_only.iter().map(|p| expand_home(p)).collect(),
-        read_write: cfg.paths.read_write.iter().map(|p| expand_home(p)).collect(),
+        read_write: cfg
+            .paths
+            .read_write
+            .iter()
+            .map(|p| expand_home(p))
+            .collect(),
         allow_domains: cfg
             .network
             .allow_domains
@@ -276,7 +284,11 @@ pub fn command(spec: &LaunchSpec) -> Result<tokio::process::Command, LaunchError
     };
     let path_env = std::env::var_os("PATH");
     let program = mcpwall_sandbox::plan::resolve_program(&spec.program, path_env.as_deref(), &cwd)?;
-    let args: Vec<String> = spec.args.iter().map(|a| utf8(a)).collect::<Result<_, _>>()?;
+    let args: Vec<String> = spec
+        .args
+        .iter()
+        .map(|a| utf8(a))
+        .collect::<Result<_, _>>()?;
     let runtime = mcpwall_sandbox::plan::runtime_paths(&program, &args, &cwd, path_env.as_deref());
     let mut env = server_env(spec, true)?;
     let proxy = if spec.sandbox.wants_network() {
@@ -284,7 +296,14 @@ pub fn command(spec: &LaunchSpec) -> Result<tokio::process::Command, LaunchError
             .map_err(crate::egress::EgressError::from)?;
         let running = crate::egress::ensure_proxy(&server, rules)?;
         let url = format!("http://127.0.0.1:{SANDBOX_PROXY_PORT}");
-        for k in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"] {
+        for k in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
             env.retain(|(name, _)| name != k);
             env.push((k.to_owned(), url.clone()));
         }
@@ -329,8 +348,10 @@ mod tests {
         std::env::set_var("MCPWALL_TEST_SECRET_SRC", "s3cr3t");
         let mut spec = LaunchSpec::new("true", Vec::<String>::new());
         spec.env.push(("DECLARED".into(), "yes".into()));
-        spec.secrets
-            .push(("API_KEY".into(), SecretRef::Env("MCPWALL_TEST_SECRET_SRC".into())));
+        spec.secrets.push((
+            "API_KEY".into(),
+            SecretRef::Env("MCPWALL_TEST_SECRET_SRC".into()),
+        ));
         let env = server_env(&spec, true).unwrap();
         let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
         assert!(!names.contains(&"AWS_SECRET_ACCESS_KEY"));
@@ -342,8 +363,10 @@ mod tests {
     #[test]
     fn missing_secret_is_an_error_without_value() {
         let mut spec = LaunchSpec::new("true", Vec::<String>::new());
-        spec.secrets
-            .push(("K".into(), SecretRef::Env("MCPWALL_DEFINITELY_UNSET_VAR".into())));
+        spec.secrets.push((
+            "K".into(),
+            SecretRef::Env("MCPWALL_DEFINITELY_UNSET_VAR".into()),
+        ));
         let err = server_env(&spec, true).unwrap_err().to_string();
         assert!(err.contains("MCPWALL_DEFINITELY_UNSET_VAR"), "{err}");
     }

@@ -81,7 +81,9 @@ fn never_reachable(addr: IpAddr) -> Option<&'static str> {
         IpAddr::V4(v4) if v4.is_multicast() => Some("multicast"),
         IpAddr::V6(v6) if v6.is_unspecified() => Some("unspecified"),
         IpAddr::V6(v6) if v6.is_multicast() => Some("multicast"),
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().and_then(|v4| never_reachable(IpAddr::V4(v4))),
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .and_then(|v4| never_reachable(IpAddr::V4(v4))),
         _ => None,
     }
 }
@@ -151,13 +153,16 @@ impl DomainPattern {
                 && s.split('.').all(|l| {
                     !l.is_empty()
                         && l.len() <= 63
-                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                        && l.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
                 })
         };
         match t.strip_prefix("*.") {
             Some(rest) if valid(rest) => Ok(Self::Wildcard(rest.to_owned())),
             None if valid(&t) => Ok(Self::Exact(t)),
-            _ => Err(EgressDenied::BadRequest(format!("invalid domain pattern `{text}`"))),
+            _ => Err(EgressDenied::BadRequest(format!(
+                "invalid domain pattern `{text}`"
+            ))),
         }
     }
 
@@ -261,10 +266,11 @@ impl EgressRules {
         }
         if !outside.is_empty() {
             for g in [guard, &PublicOnly as &dyn AddressGuard] {
-                g.check(host, &outside).map_err(|reason| EgressDenied::Guard {
-                    host: host.to_owned(),
-                    reason,
-                })?;
+                g.check(host, &outside)
+                    .map_err(|reason| EgressDenied::Guard {
+                        host: host.to_owned(),
+                        reason,
+                    })?;
             }
         }
         Ok(addrs.to_vec())
@@ -285,7 +291,10 @@ pub struct ProxyRequest {
     pub upstream_head: Vec<u8>,
 }
 
-fn split_host_port(authority: &str, default_port: Option<u16>) -> Result<(String, u16), EgressDenied> {
+fn split_host_port(
+    authority: &str,
+    default_port: Option<u16>,
+) -> Result<(String, u16), EgressDenied> {
     let bad = || EgressDenied::BadRequest(format!("bad authority `{authority}`"));
     let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
     if let Some(rest) = authority.strip_prefix('[') {
@@ -313,10 +322,14 @@ pub fn parse_request(head: &[u8]) -> Result<ProxyRequest, EgressDenied> {
     let (Some(method), Some(target), Some(version), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(EgressDenied::BadRequest("malformed request line".to_owned()));
+        return Err(EgressDenied::BadRequest(
+            "malformed request line".to_owned(),
+        ));
     };
     if !version.starts_with("HTTP/1.") {
-        return Err(EgressDenied::BadRequest(format!("unsupported version `{version}`")));
+        return Err(EgressDenied::BadRequest(format!(
+            "unsupported version `{version}`"
+        )));
     }
     if method.eq_ignore_ascii_case("CONNECT") {
         let (host, port) = split_host_port(target, None)?;
@@ -327,21 +340,30 @@ pub fn parse_request(head: &[u8]) -> Result<ProxyRequest, EgressDenied> {
             upstream_head: Vec::new(),
         });
     }
-    let rest = target
-        .strip_prefix("http://")
-        .ok_or_else(|| EgressDenied::BadRequest("plain requests must use an absolute http:// url".to_owned()))?;
+    let rest = target.strip_prefix("http://").ok_or_else(|| {
+        EgressDenied::BadRequest("plain requests must use an absolute http:// url".to_owned())
+    })?;
     let (authority, path) = match rest.find(['/', '?']) {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let path = if path.starts_with('?') { format!("/{path}") } else { path.to_owned() };
+    let path = if path.starts_with('?') {
+        format!("/{path}")
+    } else {
+        path.to_owned()
+    };
     let (host, port) = split_host_port(authority, Some(80))?;
     let mut out = format!("{method} {path} {version}\r\n");
     for line in lines {
         if line.is_empty() {
             continue;
         }
-        let name = line.split(':').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         if name.starts_with("proxy-") || name == "connection" || name == "keep-alive" {
             continue;
         }
@@ -372,7 +394,10 @@ mod tests {
     #[test]
     fn domains_exact_and_wildcard() {
         let r = rules();
-        assert_eq!(r.classify("API.example.com.").unwrap(), Target::Name("api.example.com".into()));
+        assert_eq!(
+            r.classify("API.example.com.").unwrap(),
+            Target::Name("api.example.com".into())
+        );
         assert!(r.classify("a.svc.example.org").is_ok());
         assert!(r.classify("svc.example.org").is_err());
         assert!(r.classify("evilsvc.example.org").is_err());
@@ -383,31 +408,61 @@ mod tests {
     #[test]
     fn raw_ips_need_a_cidr_and_metadata_is_never_allowed() {
         let r = rules();
-        assert_eq!(r.classify("10.213.7.2").unwrap(), Target::Address("10.213.7.2".parse().unwrap()));
-        assert!(matches!(r.classify("10.213.7.3"), Err(EgressDenied::RawIpNotAllowed(_))));
-        assert!(matches!(r.classify("169.254.169.254"), Err(EgressDenied::Forbidden(..))));
-        assert!(matches!(r.classify("[::ffff:169.254.169.254]"), Err(EgressDenied::Forbidden(..))));
+        assert_eq!(
+            r.classify("10.213.7.2").unwrap(),
+            Target::Address("10.213.7.2".parse().unwrap())
+        );
+        assert!(matches!(
+            r.classify("10.213.7.3"),
+            Err(EgressDenied::RawIpNotAllowed(_))
+        ));
+        assert!(matches!(
+            r.classify("169.254.169.254"),
+            Err(EgressDenied::Forbidden(..))
+        ));
+        assert!(matches!(
+            r.classify("[::ffff:169.254.169.254]"),
+            Err(EgressDenied::Forbidden(..))
+        ));
         let everything = EgressRules::parse(&[], &["0.0.0.0/0".into()]).unwrap();
-        assert!(matches!(everything.classify("169.254.169.254"), Err(EgressDenied::Forbidden(..))));
+        assert!(matches!(
+            everything.classify("169.254.169.254"),
+            Err(EgressDenied::Forbidden(..))
+        ));
     }
 
     #[test]
     fn resolved_addresses_all_checked() {
         let r = rules();
         let ok: Vec<IpAddr> = vec!["93.184.216.34".parse().unwrap()];
-        assert_eq!(r.check_resolved("api.example.com", &ok, &PublicOnly).unwrap(), ok);
-        let mixed: Vec<IpAddr> = vec!["93.184.216.34".parse().unwrap(), "127.0.0.1".parse().unwrap()];
-        assert!(r.check_resolved("api.example.com", &mixed, &PublicOnly).is_err());
+        assert_eq!(
+            r.check_resolved("api.example.com", &ok, &PublicOnly)
+                .unwrap(),
+            ok
+        );
+        let mixed: Vec<IpAddr> = vec![
+            "93.184.216.34".parse().unwrap(),
+            "127.0.0.1".parse().unwrap(),
+        ];
+        assert!(r
+            .check_resolved("api.example.com", &mixed, &PublicOnly)
+            .is_err());
         let private: Vec<IpAddr> = vec!["10.0.0.5".parse().unwrap()];
-        assert!(r.check_resolved("api.example.com", &private, &PublicOnly).is_err());
+        assert!(r
+            .check_resolved("api.example.com", &private, &PublicOnly)
+            .is_err());
         let in_cidr: Vec<IpAddr> = vec!["10.213.7.2".parse().unwrap()];
-        assert!(r.check_resolved("api.example.com", &in_cidr, &PublicOnly).is_ok());
+        assert!(r
+            .check_resolved("api.example.com", &in_cidr, &PublicOnly)
+            .is_ok());
         let meta: Vec<IpAddr> = vec!["169.254.169.254".parse().unwrap()];
         assert!(matches!(
             r.check_resolved("api.example.com", &meta, &PublicOnly),
             Err(EgressDenied::Forbidden(..))
         ));
-        assert!(r.check_resolved("api.example.com", &[], &PublicOnly).is_err());
+        assert!(r
+            .check_resolved("api.example.com", &[], &PublicOnly)
+            .is_err());
     }
 
     #[test]

@@ -101,7 +101,12 @@ impl Features {
             line("seccomp filter", self.seccomp, "", true),
             line("no_new_privs", self.no_new_privs, "", true),
             line("cgroups", self.cgroups != Cgroups::None, cgroups, false),
-            line("rlimits", self.rlimits, "processes, memory, open files, cpu", true),
+            line(
+                "rlimits",
+                self.rlimits,
+                "processes, memory, open files, cpu",
+                true,
+            ),
         ]
     }
 

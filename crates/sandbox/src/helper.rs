@@ -29,7 +29,9 @@ use nix::unistd::{fork, getppid, pipe2, ForkResult, Gid, Pid, Uid};
 use crate::features::probe;
 use crate::fsrules::{self, FsRules};
 use crate::plan::{mount_plan, MountStep};
-use crate::spec::{ExecSpec, Mode, SANDBOX_HOME, SANDBOX_PROXY_PORT, SANDBOX_PROXY_SOCKET, UNPRIVILEGED_ID};
+use crate::spec::{
+    ExecSpec, Mode, SANDBOX_HOME, SANDBOX_PROXY_PORT, SANDBOX_PROXY_SOCKET, UNPRIVILEGED_ID,
+};
 use crate::{seccomp, SandboxError};
 
 /// Exit status of the helper when the sandbox could not be set up.
@@ -148,7 +150,11 @@ pub fn run(spec: &ExecSpec) -> Result<i32, SandboxError> {
         Mode::Enforce if !missing.is_empty() => {
             return Err(SandboxError::Missing(missing.join(", ")));
         }
-        Mode::Off => return Err(SandboxError::Setup("sandbox mode `off` needs no helper".into())),
+        Mode::Off => {
+            return Err(SandboxError::Setup(
+                "sandbox mode `off` needs no helper".into(),
+            ))
+        }
         _ => {}
     }
     if spec.mode == Mode::BestEffort {
@@ -184,8 +190,7 @@ pub fn run(spec: &ExecSpec) -> Result<i32, SandboxError> {
     }
     block_signals()?;
     let flags = nix::fcntl::OFlag::O_CLOEXEC;
-    let (ready_r, ready_w) =
-        pipe2(flags).map_err(|e| SandboxError::Setup(format!("pipe: {e}")))?;
+    let (ready_r, ready_w) = pipe2(flags).map_err(|e| SandboxError::Setup(format!("pipe: {e}")))?;
     let (go_r, go_w) = pipe2(flags).map_err(|e| SandboxError::Setup(format!("pipe: {e}")))?;
     let me = nix::unistd::getpid();
     // SAFETY: this process is single-threaded (a freshly executed helper that has started no
@@ -195,7 +200,9 @@ pub fn run(spec: &ExecSpec) -> Result<i32, SandboxError> {
             drop(ready_r);
             drop(go_w);
             tie_to_parent(me);
-            child_in_user_ns(spec, &plan, &filters, ready_w, go_r, as_root, run_uid, run_gid)
+            child_in_user_ns(
+                spec, &plan, &filters, ready_w, go_r, as_root, run_uid, run_gid,
+            )
         }
         ForkResult::Parent { child } => {
             drop(ready_w);
@@ -348,8 +355,14 @@ fn bind(src: &Path, dst: &Path, rw: bool, dev: bool) -> Result<(), SandboxError>
 /// Builds the view under `/newroot` (host visible at `/oldroot`), then makes it the root.
 fn build_root(plan: &[MountStep]) -> Result<(), SandboxError> {
     let root = Path::new("/");
-    mount(None::<&str>, root, None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
-        .map_err(|e| mount_err("make private", root, e))?;
+    mount(
+        None::<&str>,
+        root,
+        None::<&str>,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
+        None::<&str>,
+    )
+    .map_err(|e| mount_err("make private", root, e))?;
     // A scratch tmpfs to pivot into; after the pivot the host root sits at /oldroot and the new
     // view is assembled at /newroot. (bubblewrap does the same.)
     let base = Path::new("/tmp");
@@ -372,8 +385,7 @@ fn build_root(plan: &[MountStep]) -> Result<(), SandboxError> {
         Some("mode=0755,size=4m"),
     )
     .map_err(|e| mount_err("root tmpfs", Path::new("newroot"), e))?;
-    nix::unistd::pivot_root(".", "oldroot")
-        .map_err(|e| mount_err("pivot_root", base, e))?;
+    nix::unistd::pivot_root(".", "oldroot").map_err(|e| mount_err("pivot_root", base, e))?;
     std::env::set_current_dir("/").map_err(|e| SandboxError::Setup(format!("chdir: {e}")))?;
     let old = Path::new("/oldroot");
     let new = Path::new("/newroot");
@@ -430,7 +442,11 @@ fn build_root(plan: &[MountStep]) -> Result<(), SandboxError> {
         None::<&str>,
         root,
         None::<&str>,
-        MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
+        MsFlags::MS_REMOUNT
+            | MsFlags::MS_BIND
+            | MsFlags::MS_RDONLY
+            | MsFlags::MS_NOSUID
+            | MsFlags::MS_NODEV,
         None::<&str>,
     )
     .map_err(|e| mount_err("remount root read-only", root, e))?;
@@ -562,7 +578,10 @@ fn set_limit(resource: Resource, value: u64) -> Result<(), SandboxError> {
 fn apply_limits(spec: &ExecSpec) -> Result<(), SandboxError> {
     let l = &spec.limits;
     set_limit(Resource::RLIMIT_NPROC, l.processes)?;
-    set_limit(Resource::RLIMIT_DATA, l.memory_mb.saturating_mul(1024 * 1024))?;
+    set_limit(
+        Resource::RLIMIT_DATA,
+        l.memory_mb.saturating_mul(1024 * 1024),
+    )?;
     set_limit(Resource::RLIMIT_NOFILE, l.open_files)?;
     set_limit(Resource::RLIMIT_CORE, 0)?;
     if let Some(cpu) = l.cpu_seconds {
@@ -587,7 +606,13 @@ fn close_inherited_fds() {
 fn drop_capabilities() {
     // SAFETY: these prctl calls take integer arguments only and affect the calling thread.
     unsafe {
-        libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        );
         for cap in 0..=63 {
             libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0);
         }
@@ -634,7 +659,11 @@ fn exec_server(
         PathBuf::from(SANDBOX_HOME),
         PathBuf::from("/dev/shm"),
     ];
-    write.extend(spec.read_write.iter().filter_map(|p| std::fs::canonicalize(p).ok()));
+    write.extend(
+        spec.read_write
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok()),
+    );
     let rules = FsRules {
         read: vec![PathBuf::from("/")],
         write,
@@ -685,7 +714,8 @@ fn run_without_namespaces(spec: &ExecSpec) -> Result<i32, SandboxError> {
     match unsafe { fork() }.map_err(|e| SandboxError::Setup(format!("fork: {e}")))? {
         ForkResult::Child => {
             tie_to_parent(me);
-            let mut read: Vec<PathBuf> = crate::plan::SYSTEM_DIRS.iter().map(PathBuf::from).collect();
+            let mut read: Vec<PathBuf> =
+                crate::plan::SYSTEM_DIRS.iter().map(PathBuf::from).collect();
             read.push(PathBuf::from("/etc"));
             read.push(PathBuf::from("/proc"));
             read.extend(spec.runtime.iter().cloned());
@@ -695,7 +725,10 @@ fn run_without_namespaces(spec: &ExecSpec) -> Result<i32, SandboxError> {
             let rules = FsRules {
                 read,
                 write,
-                dev: crate::plan::DEV_NODES.iter().map(|n| Path::new("/dev").join(n)).collect(),
+                dev: crate::plan::DEV_NODES
+                    .iter()
+                    .map(|n| Path::new("/dev").join(n))
+                    .collect(),
             };
             let mut spec = spec.clone();
             for (k, v) in spec.env.iter_mut() {
@@ -717,8 +750,11 @@ fn run_without_namespaces(spec: &ExecSpec) -> Result<i32, SandboxError> {
                 if probe().landlock_abi.is_some() {
                     fsrules::restrict(&rules)?;
                 }
-                let argv: Vec<CString> =
-                    spec.argv.iter().map(|a| cstring(a.as_bytes())).collect::<Result<_, _>>()?;
+                let argv: Vec<CString> = spec
+                    .argv
+                    .iter()
+                    .map(|a| cstring(a.as_bytes()))
+                    .collect::<Result<_, _>>()?;
                 let env: Vec<CString> = spec
                     .env
                     .iter()

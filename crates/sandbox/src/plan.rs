@@ -41,6 +41,11 @@ pub const ETC_ENTRIES: &[&str] = &[
     "os-release",
 ];
 
+/// Directories of language version managers, bound whole when a program lives beneath one.
+pub const VERSION_MANAGERS: &[&str] = &[
+    ".pyenv", ".nvm", ".volta", ".asdf", ".rbenv", ".nodenv", ".bun", ".deno", ".rustup",
+];
+
 /// Device nodes bound from the host's `/dev`.
 pub const DEV_NODES: &[&str] = &["null", "zero", "full", "random", "urandom"];
 
@@ -95,14 +100,16 @@ pub fn resolve_program(
         return if is_executable(&full) {
             Ok(absolutize(&full))
         } else {
-            Err(SandboxError::ProgramNotFound(
-                as_path.display().to_string(),
-            ))
+            Err(SandboxError::ProgramNotFound(as_path.display().to_string()))
         };
     }
     let search = path_env.unwrap_or(OsStr::new("/usr/local/bin:/usr/bin:/bin"));
     for dir in std::env::split_paths(search) {
-        let dir = if dir.is_absolute() { dir } else { cwd.join(dir) };
+        let dir = if dir.is_absolute() {
+            dir
+        } else {
+            cwd.join(dir)
+        };
         let candidate = dir.join(as_path);
         if is_executable(&candidate) {
             return Ok(absolutize(&candidate));
@@ -166,6 +173,14 @@ fn under_system_dir(path: &Path) -> bool {
 /// directory.
 fn runtime_root(file: &Path) -> Option<PathBuf> {
     let comps: Vec<_> = file.components().collect();
+    // Version managers (pyenv shims, nvm, ...) need their whole tree: shims exec the manager,
+    // which reads its version files.
+    if let Some(idx) = comps
+        .iter()
+        .position(|c| VERSION_MANAGERS.iter().any(|m| c.as_os_str() == *m))
+    {
+        return Some(comps[..=idx].iter().collect());
+    }
     if let Some(idx) = comps.iter().position(|c| c.as_os_str() == "node_modules") {
         let root: PathBuf = comps[..idx].iter().collect();
         return Some(root);
@@ -270,9 +285,9 @@ pub fn runtime_paths(
 /// Canonical form of a declared path, refusing the whole filesystem.
 fn canonical_declared(path: &Path) -> Result<Option<PathBuf>, SandboxError> {
     match std::fs::canonicalize(path) {
-        Ok(p) if p == Path::new("/") => Err(SandboxError::WholeFilesystem(
-            path.display().to_string(),
-        )),
+        Ok(p) if p == Path::new("/") => {
+            Err(SandboxError::WholeFilesystem(path.display().to_string()))
+        }
         Ok(p) => Ok(Some(p)),
         Err(_) => Ok(None),
     }
@@ -438,8 +453,12 @@ mod tests {
 
     #[test]
     fn resolves_in_path_and_relative() {
-        let p = resolve_program(OsStr::new("sh"), Some(OsStr::new("/nonexistent:/usr/bin:/bin")), Path::new("/"))
-            .unwrap();
+        let p = resolve_program(
+            OsStr::new("sh"),
+            Some(OsStr::new("/nonexistent:/usr/bin:/bin")),
+            Path::new("/"),
+        )
+        .unwrap();
         assert!(p.ends_with("sh"));
         assert!(resolve_program(OsStr::new("no-such-program-xyz"), None, Path::new("/")).is_err());
         let rel = resolve_program(OsStr::new("./bin/sh"), None, Path::new("/usr")).unwrap();
@@ -456,12 +475,18 @@ mod tests {
         std::fs::write(&script, "print(1)").unwrap();
         let paths = runtime_paths(
             Path::new("/usr/bin/python3"),
-            &[script.display().to_string(), pkg.join("index.js").display().to_string()],
+            &[
+                script.display().to_string(),
+                pkg.join("index.js").display().to_string(),
+            ],
             Path::new("/"),
             None,
         );
         let canonical_dir = std::fs::canonicalize(dir.path()).unwrap();
-        assert!(paths.contains(&canonical_dir.join("server.py")), "{paths:?}");
+        assert!(
+            paths.contains(&canonical_dir.join("server.py")),
+            "{paths:?}"
+        );
         assert!(paths.contains(&canonical_dir.join("proj")), "{paths:?}");
         assert!(!paths.iter().any(|p| p.starts_with("/usr")));
     }
@@ -470,7 +495,10 @@ mod tests {
     fn declared_root_is_refused() {
         let mut s = spec();
         s.read_only.push(PathBuf::from("/"));
-        assert!(matches!(mount_plan(&s, 1, 1), Err(SandboxError::WholeFilesystem(_))));
+        assert!(matches!(
+            mount_plan(&s, 1, 1),
+            Err(SandboxError::WholeFilesystem(_))
+        ));
     }
 
     #[test]
@@ -491,6 +519,8 @@ mod tests {
             .position(|s| matches!(s, MountStep::Bind { dst, rw: true, .. } if *dst == canonical))
             .unwrap();
         assert!(tmp < bind);
-        assert!(!steps.iter().any(|s| matches!(s, MountStep::Bind { src, .. } if src.starts_with("/etc/shadow"))));
+        assert!(!steps
+            .iter()
+            .any(|s| matches!(s, MountStep::Bind { src, .. } if src.starts_with("/etc/shadow"))));
     }
 }

@@ -119,7 +119,7 @@ pub fn programs() -> Result<Vec<BpfProgram>, SandboxError> {
                 1,
                 SeccompCmpArgLen::Dword,
                 SeccompCmpOp::Eq,
-                req as u64,
+                req,
             )
             .map_err(err)?])
             .map_err(err)?,

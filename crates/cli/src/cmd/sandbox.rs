@@ -35,7 +35,11 @@ fn doctor() -> ExitCode {
     println!("mcpwall sandbox doctor");
     for line in features.lines() {
         let status = if line.ok { "ok" } else { "missing" };
-        let need = if line.required { "required" } else { "optional" };
+        let need = if line.required {
+            "required"
+        } else {
+            "optional"
+        };
         let detail = if line.detail.is_empty() {
             String::new()
         } else {

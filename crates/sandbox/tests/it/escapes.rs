@@ -35,7 +35,12 @@ fn kernel_escapes_fail() {
     let r = s.call("unshare", json!({}));
     eprintln!("unshare(user ns): {r}");
     assert_eq!(r["ok"], false);
-    for path in ["/usr/mcpwall-escape", "/etc/mcpwall-escape", "/mcpwall-escape", "/proc/sys/kernel/hostname"] {
+    for path in [
+        "/usr/mcpwall-escape",
+        "/etc/mcpwall-escape",
+        "/mcpwall-escape",
+        "/proc/sys/kernel/hostname",
+    ] {
         let r = s.call("write_file", json!({"path": path}));
         eprintln!("write {path}: {r}");
         assert_eq!(r["ok"], false, "{r}");
@@ -81,7 +86,10 @@ fn host_proc_and_environment_are_invisible() {
     // Only the sandbox's own processes are visible.
     let r = s.call("read_file", json!({"path": "/proc/1/cmdline"}));
     eprintln!("/proc/1/cmdline: {r}");
-    assert!(!r["content"].as_str().unwrap_or_default().contains("init"), "{r}");
+    assert!(
+        !r["content"].as_str().unwrap_or_default().contains("init"),
+        "{r}"
+    );
     s.finish();
 }
 
@@ -161,11 +169,17 @@ fn no_route_out_by_default() {
     let r = s.call("connect", json!({"host": "127.0.0.1", "port": port}));
     eprintln!("connect to host loopback :{port}: {r}");
     assert_eq!(r["ok"], false);
-    let r = s.call("http_get", json!({"url": format!("http://127.0.0.1:{port}/")}));
+    let r = s.call(
+        "http_get",
+        json!({"url": format!("http://127.0.0.1:{port}/")}),
+    );
     assert_eq!(r["ok"], false);
     s.finish();
     listener.set_nonblocking(true).unwrap();
-    assert!(listener.accept().is_err(), "the host listener saw a connection");
+    assert!(
+        listener.accept().is_err(),
+        "the host listener saw a connection"
+    );
 }
 
 #[test]
@@ -174,7 +188,10 @@ fn crash_reaches_the_client_as_exit_not_hang() {
         return;
     }
     let mut s = Server::start(&spec(vec![], vec![], Limits::default()));
-    let reply = s.try_request("tools/call", json!({"name": "crash", "arguments": {"code": 7}}));
+    let reply = s.try_request(
+        "tools/call",
+        json!({"name": "crash", "arguments": {"code": 7}}),
+    );
     assert!(reply.is_none(), "{reply:?}");
     let status = s.finish();
     assert_eq!(status.code(), Some(7));

@@ -2,6 +2,7 @@
 //! runs under `mcpwall-sandbox sandbox-exec` and tries to break out. Every attempt must fail.
 //! Prerequisites missing (no user namespaces): the tests skip loudly, and fail when `CI=true`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Stdio};
@@ -15,7 +16,10 @@ use serde_json::{json, Value};
 mod escapes;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn script() -> PathBuf {
@@ -34,7 +38,10 @@ fn prerequisites() -> bool {
         missing.join(", "),
         if python { "" } else { "/usr/bin/python3" }
     );
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg} (CI=true: failing)");
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{msg} (CI=true: failing)"
+    );
     eprintln!("\n!!!!! {msg} !!!!!\n");
     false
 }
@@ -79,7 +86,9 @@ impl Server {
     fn start(spec: &ExecSpec) -> Server {
         let exe = PathBuf::from(env!("CARGO_BIN_EXE_mcpwall-sandbox"));
         let mut cmd = helper_command(&exe, spec).unwrap();
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
@@ -92,9 +101,17 @@ impl Server {
             }
         });
         let stdin = child.stdin.take();
-        let mut server = Server { child, stdin, lines: rx, next_id: 1 };
+        let mut server = Server {
+            child,
+            stdin,
+            lines: rx,
+            next_id: 1,
+        };
         let init = server.request("initialize", json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}));
-        assert_eq!(init["result"]["serverInfo"]["name"], "escape-server", "{init}");
+        assert_eq!(
+            init["result"]["serverInfo"]["name"], "escape-server",
+            "{init}"
+        );
         server
     }
 
@@ -104,7 +121,10 @@ impl Server {
         self.next_id += 1;
         let msg = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let stdin = self.stdin.as_mut().unwrap();
-        if writeln!(stdin, "{msg}").and_then(|_| stdin.flush()).is_err() {
+        if writeln!(stdin, "{msg}")
+            .and_then(|_| stdin.flush())
+            .is_err()
+        {
             return None;
         }
         match self.lines.recv_timeout(REPLY_GUARD) {
@@ -115,13 +135,16 @@ impl Server {
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
-        self.try_request(method, params).expect("server closed its stdout")
+        self.try_request(method, params)
+            .expect("server closed its stdout")
     }
 
     /// Calls a tool and returns its JSON report.
     fn call(&mut self, tool: &str, args: Value) -> Value {
         let reply = self.request("tools/call", json!({"name": tool, "arguments": args}));
-        let text = reply["result"]["content"][0]["text"].as_str().unwrap_or_else(|| panic!("{reply}"));
+        let text = reply["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{reply}"));
         serde_json::from_str(text).unwrap()
     }
 
