@@ -217,6 +217,17 @@ fn rewrite(
         allow_non_finite_numbers: false,
         allow_extended_string_escapes: false,
     };
+    if let Err(e) = crate::tree::parse_json(text) {
+        // Same limits as the loader (nesting in particular), checked before the CST parser.
+        if e.message.starts_with("nesting") {
+            let (line, column) = crate::tree::line_col(text, e.span.start);
+            return Err(InstallError::Syntax {
+                line,
+                column,
+                message: e.message,
+            });
+        }
+    }
     let root = CstRootNode::parse(text, &options).map_err(|e| {
         let (line, column) = crate::tree::line_col(text, e.range().start);
         InstallError::Syntax {

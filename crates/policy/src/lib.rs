@@ -38,8 +38,9 @@ pub use names::{Environment, EnvironmentError, ServerId, ServerIdError};
 pub use network::{DomainPattern, DomainPatternError};
 pub use secret::{looks_like_secret, SecretError, SecretRef, SecretRefError};
 
-/// Largest config file accepted, so a wrong path (a log, a device) fails fast.
-pub const MAX_CONFIG_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest config file accepted, so a wrong path (a log, a device) fails fast. Generous
+/// because `~/.claude.json` also holds Claude Code's per-project history.
+pub const MAX_CONFIG_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Reads and checks the config file at `path`; the format is detected from its name and
 /// content (see [`Format::detect`]).
@@ -56,7 +57,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     if meta.len() > MAX_CONFIG_BYTES {
         return Err(ConfigErrors::single(
             path,
-            "config file is larger than 8 MiB",
+            "config file is larger than 64 MiB",
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| {

@@ -157,8 +157,57 @@ fn json_options() -> jsonc_parser::ParseOptions {
     }
 }
 
+/// Deepest nesting accepted in a JSON config. The parser and the tree walk recurse, so a file
+/// of a million `[` must be refused before parsing, not overflow the stack.
+pub(crate) const MAX_JSON_NESTING: usize = 64;
+
+/// The offset where nesting first exceeds [`MAX_JSON_NESTING`], skipping strings and comments.
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_JSON_NESTING {
+                    return Some(i);
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Parses JSON (with comments and trailing commas) into a tree.
 pub(crate) fn parse_json(text: &str) -> Result<Node, SyntaxError> {
+    if let Some(at) = too_deep(text) {
+        return Err(SyntaxError {
+            span: at..at,
+            message: format!("nesting is deeper than {MAX_JSON_NESTING} levels"),
+        });
+    }
     let parsed = jsonc_parser::parse_to_ast(
         text,
         &jsonc_parser::CollectOptions::default(),

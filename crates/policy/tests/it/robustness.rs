@@ -58,4 +58,15 @@ fn deep_nesting_does_not_overflow() {
     check_all_formats(&json);
     let toml = format!("a = {}{}", "[".repeat(2000), "]".repeat(2000));
     check_all_formats(&toml);
+    // Far deeper than any stack allows for a recursive parser: refused up front.
+    let huge = "[".repeat(1_000_000);
+    check_all_formats(&huge);
+    let e = mcpwall_policy::parse(&huge, Some(Format::McpServersJson), Path::new("x.json"))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "x.json:1:65: nesting is deeper than 64 levels"
+    );
+    let in_string = format!("{{\"mcpServers\": {{}}, \"x\": \"{}\"}}", "[".repeat(1000));
+    assert!(mcpwall_policy::parse(&in_string, None, Path::new("x.json")).is_ok());
 }
