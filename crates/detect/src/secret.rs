@@ -320,6 +320,9 @@ impl Engine {
     }
 
     fn run_assigned(&self, c: &Compiled, text: &str, from: usize, out: &mut Vec<Cand>) {
+        if !assignment_follows(text, from) {
+            return;
+        }
         let window = window_from(text, from, 600);
         let Some(caps) = c.re.captures(window) else {
             return;
@@ -537,7 +540,62 @@ impl Engine {
 
 /// Compiles with a size limit that fits long bounded repetitions of Unicode classes.
 fn build_regex(src: &str) -> Option<Regex> {
-    RegexBuilder::new(src).size_limit(64 << 20).build().ok()
+    RegexBuilder::new(&ascii_classes(src))
+        .size_limit(64 << 20)
+        .build()
+        .ok()
+}
+
+/// Rewrites `\w`, `\d` and `\b` to their ASCII forms. Credentials are ASCII, and the
+/// Unicode forms blow up the lazy DFA (Unicode `\b` even forces the slower engines).
+fn ascii_classes(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut in_class = false;
+    let mut chars = src.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                match (n, in_class) {
+                    ('w', false) => out.push_str("[0-9A-Za-z_]"),
+                    ('w', true) => out.push_str("0-9A-Za-z_"),
+                    ('d', false) => out.push_str("[0-9]"),
+                    ('d', true) => out.push_str("0-9"),
+                    ('b', false) => out.push_str("(?-u:\\b)"),
+                    _ => {
+                        out.push(c);
+                        out.push(n);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // a leading `]` or `^]` is literal
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            '[' if in_class => {
+                // nested class like `[[:alpha:]]` is not used in our patterns; keep literal
+                out.push(c);
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// A byte window of at most `len` bytes starting at `from`, cut on a char boundary.
@@ -553,6 +611,26 @@ fn window_from(text: &str, from: usize, len: usize) -> &str {
 /// value may continue past the window, so the match is not trustworthy.
 fn truncated(text: &str, from: usize, window: &str, match_end: usize) -> bool {
     match_end >= window.len() && from + window.len() < text.len()
+}
+
+/// Cheap byte-level version of the start of [`ASSIGN`]: up to 20 identifier bytes, up to
+/// 3 quotes or spaces, then an operator byte. Most keyword hits in prose (`key points`,
+/// `/api/v1`) fail here without running a regex.
+fn assignment_follows(text: &str, from: usize) -> bool {
+    let b = &text.as_bytes()[from.min(text.len())..];
+    let mut i = 0;
+    while i < b.len()
+        && i < 21
+        && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'.' | b'-' | b' ' | b'\t'))
+    {
+        i += 1;
+    }
+    let mut q = 0;
+    while i < b.len() && q < 4 && matches!(b[i], b'"' | b'\'' | b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+        q += 1;
+    }
+    i < b.len() && matches!(b[i], b'=' | b':' | b'>' | b'|' | b'?' | b',')
 }
 
 /// Keywords match case-insensitively but an identifier is written in one case style:
@@ -1179,6 +1257,15 @@ mod tests {
             spans("curl -H \"Token: 3fea6af1349166ea\" -d x"),
             vec!["3fea6af1349166ea"]
         );
+    }
+
+    #[test]
+    fn ascii_rewrite() {
+        assert_eq!(
+            ascii_classes(r"\b(x\w[\w-]\d)\b"),
+            r"(?-u:\b)(x[0-9A-Za-z_][0-9A-Za-z_-][0-9])(?-u:\b)"
+        );
+        assert_eq!(ascii_classes(r"[^\w-]"), r"[^0-9A-Za-z_-]");
     }
 
     #[test]
