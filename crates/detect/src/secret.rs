@@ -165,7 +165,7 @@ impl Engine {
             let re = build_regex(&src);
             table.push(re.map(|re| Compiled { def, re }));
         }
-        for kw in ["-----begin"] {
+        for kw in ["-----begin", "-----begin "] {
             add(
                 kw,
                 Owner::Special(Special::PrivateKey),
@@ -958,10 +958,7 @@ fn generic_identifier_allowed(ident: &str) -> bool {
         "version", "count", "len", "env", "var", "field", "label", "prefix", "suffix", "format",
         "header", "param", "policy", "mode", "hint", "enabled", "required", "exists", "alias",
     ];
-    let last = lower
-        .rsplit(|c: char| c == '_' || c == '-' || c == '.')
-        .next()
-        .unwrap_or("");
+    let last = lower.rsplit(['_', '-', '.']).next().unwrap_or("");
     if ENDS.contains(&last) {
         return true;
     }

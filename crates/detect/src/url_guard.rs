@@ -190,7 +190,7 @@ impl UrlGuard {
         }
         let scheme = scheme_of(trimmed).ok_or_else(|| unparsable("it has no scheme"))?;
         let scheme = scheme.to_ascii_lowercase();
-        if !self.policy.allow_schemes.iter().any(|s| *s == scheme) {
+        if !self.policy.allow_schemes.contains(&scheme) {
             return Err(UrlDenial::Scheme(scheme));
         }
         let url = Url::parse(trimmed).map_err(|e| unparsable(&e.to_string()))?;
@@ -590,9 +590,7 @@ fn v6_class(ip: Ipv6Addr) -> Option<&'static str> {
     if p(0xff00, 0xff00) {
         return Some("multicast");
     }
-    if s[0] == 0x2001 && s[1] == 0x0db8
-        || s[0] & 0xfff0 == 0x3ff0 && s[0] <= 0x3fff && (s[0] & 0xfff0) == 0x3ff0
-    {
+    if (s[0] == 0x2001 && s[1] == 0x0db8) || (s[0] == 0x3fff && s[1] & 0xf000 == 0) {
         return Some("documentation");
     }
     if s[0] == 0x0100 && s[1..4].iter().all(|&x| x == 0) {

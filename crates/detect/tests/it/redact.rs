@@ -1,4 +1,5 @@
 //! Redaction properties: whole secrets disappear, redaction is idempotent, no input panics.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers build fixtures from literals
 
 use mcpwall_detect::redact::{redact, redact_json};
 use proptest::prelude::*;

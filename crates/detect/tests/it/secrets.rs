@@ -1,4 +1,5 @@
 //! Secret scanner through the public API: canonical fake keys built from documented formats.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers build fixtures from literals
 
 use mcpwall_detect::secret::{rule_ids, scan};
 use mcpwall_detect::Family;

@@ -1,4 +1,5 @@
 //! URL guard through the public API: encodings, names, schemes, allowlists, pinning.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers build fixtures from literals
 
 use std::net::IpAddr;
 
