@@ -28,6 +28,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
+use unicode_normalization::UnicodeNormalization;
 use url::{Host, Url};
 
 /// Configuration: what the deployment explicitly trusts.
@@ -221,6 +222,12 @@ impl UrlGuard {
             }
         }
         for cand in lenient_hosts(authority) {
+            // Compatibility characters (fullwidth, circled, superscript letters) that IDNA
+            // folds to ASCII only serve to slip a host past filters; real IDNs are
+            // NFKC-stable.
+            if !cand.is_ascii() && cand.nfkc().collect::<String>() != cand {
+                return Err(UrlDenial::ParserConfusion(clip(&cand)));
+            }
             self.check_host_text(&cand)?;
         }
         Ok(CheckedUrl {
@@ -743,6 +750,11 @@ mod tests {
             assert!(denied(u), "{u}");
         }
         assert!(!denied("http://user:pw@example.com/"));
+        assert!(
+            denied("http://ⓔⓧⓐⓜⓟⓛⓔ.ⓒⓞⓜ/"),
+            "compatibility characters in the host"
+        );
+        assert!(!denied("https://münchen.de/"), "a real IDN passes");
     }
 
     #[test]
