@@ -158,7 +158,7 @@ impl Engine {
             "output_injection" => (Family::OutputInjection, injection::assess_output(text)),
             "secret" => return Ok(flagged(secret::scan(text))),
             "pii" => return Ok(flagged(pii::scan(text))),
-            "ssrf" => return Err(LineError::Unavailable("ssrf")),
+            "ssrf" => return Ok(check_ssrf(text.trim())),
             other => return Err(LineError::UnknownFamily(other.to_owned())),
         };
         if assessment.is_malicious() {
@@ -190,6 +190,25 @@ impl Engine {
         };
         // Serializing values we built cannot fail; keep a valid line if it ever did.
         out.unwrap_or_else(|_| r#"{"id":null,"error":"internal serialization error"}"#.to_owned())
+    }
+}
+
+/// The URL guard's offline check (no DNS): a denied URL is malicious, with the denial's rule.
+fn check_ssrf(url: &str) -> (Label, Vec<Finding>) {
+    static GUARD: std::sync::LazyLock<crate::url_guard::UrlGuard> =
+        std::sync::LazyLock::new(crate::url_guard::UrlGuard::default);
+    match GUARD.check_url(url) {
+        Ok(_) => (Label::Benign, Vec::new()),
+        Err(denial) => (
+            Label::Malicious,
+            vec![Finding {
+                family: Family::Ssrf,
+                rule: denial.rule().into(),
+                start: 0,
+                end: url.len(),
+                path: None,
+            }],
+        ),
     }
 }
 

@@ -7,6 +7,9 @@
 //! [`scan_text`] judges free text the model reads as guidance: server instructions and
 //! prompt texts.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use serde_json::Value;
 
 use crate::analysis::{analyze, assess, Assessment};
@@ -45,14 +48,20 @@ pub fn assess_tool(tool: &Value) -> Assessment {
     for (pointer, kind, s) in &strings {
         let hits = match kind {
             // Identifiers are read as words; a finding covers the whole identifier.
-            StringKind::Identifier => analyze(&split_identifier(s), Scope::Poisoning)
-                .into_iter()
-                .map(|h| Hit {
-                    start: 0,
-                    end: s.len(),
-                    ..h
-                })
-                .collect(),
+            StringKind::Identifier => {
+                let mut hits: Vec<Hit> = analyze(&split_identifier(s), Scope::Poisoning)
+                    .into_iter()
+                    .map(|h| Hit {
+                        start: 0,
+                        end: s.len(),
+                        ..h
+                    })
+                    .collect();
+                if pointer == "/name" {
+                    hits.extend(name_intent(s));
+                }
+                hits
+            }
             StringKind::Prose => analyze(s, Scope::Poisoning),
         };
         let a = assess(&hits, Family::Poisoning, Some(pointer));
@@ -72,6 +81,38 @@ pub fn assess_tool(tool: &Value) -> Assessment {
     Assessment {
         findings,
         score: rules::score(&all_hits),
+    }
+}
+
+/// A tool whose own name declares a harmful purpose ("...Fraud", "...Tampering",
+/// "Covert..."). Descriptions may mention such words when a tool defends against them, so
+/// this reads the name only, and a defensive word in the name cancels it.
+static NAME_INTENT: LazyLock<Option<(Regex, Regex)>> = LazyLock::new(|| {
+    let bad = Regex::new(
+        r"(?-u:\b)(?:fraud\w*|scams?|ponzi|tamper\w*|manipulat\w*|fabricat\w*|forg(?:e|ery|ing)|poisoning|infection|sabotage|theft|steal\w*|hijack\w*|exfiltrat\w*|backdoor\w*|malware|ransom\w*|leak\w*|unlawful|illegal|illicit|insider|spoof\w*|covert|stealth\w*|eavesdrop\w*|sniff\w*|keylog\w*|phish\w*|embezzl\w*|launder\w*|diversion|divert\w*|disruption|deprivation|escalation|surveillance|wiretap\w*|sabotag\w*|crash|hack\w*|exploit\w*|intercept\w*|cover ?up|conceal\w*|bribe\w*|blackmail\w*)(?-u:\b)",
+    )
+    .ok()?;
+    let defensive = Regex::new(
+        r"(?-u:\b)(?:detect\w*|prevent\w*|protect\w*|guard\w*|monitor\w*|scan\w*|check\w*|alert\w*|report\w*|shield|defen[cs]e\w*|analy[sz]\w*|audit\w*)(?-u:\b)",
+    )
+    .ok()?;
+    Some((bad, defensive))
+});
+
+fn name_intent(name: &str) -> Option<Hit> {
+    let words = split_identifier(name).to_lowercase();
+    let hit = |rule| Hit {
+        rule,
+        weight: rules::THRESHOLD as u8,
+        start: 0,
+        end: name.len(),
+    };
+    match &*NAME_INTENT {
+        Some((bad, defensive)) => {
+            (bad.is_match(&words) && !defensive.is_match(&words)).then(|| hit("malicious-tool-name"))
+        }
+        // Fail closed if the patterns ever fail to build.
+        None => Some(hit("rules-unavailable")),
     }
 }
 

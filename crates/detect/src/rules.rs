@@ -102,10 +102,15 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
     })
 }
 
-/// Builds a rule regex; `\\b` becomes an ASCII word boundary so the lazy DFA never has to
-/// fall back to the slower engines on non-ASCII text.
+/// Builds a rule regex. `\b`, `\w` and `\s` become their ASCII forms: normalized text is
+/// mostly ASCII, and Unicode word classes blow up the lazy DFA (and Unicode `\b` makes it
+/// fall back to slower engines on non-ASCII text).
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(&expand(pattern).replace("\\b", "(?-u:\\b)"))
+    let ascii = expand(pattern)
+        .replace("\\b", "(?-u:\\b)")
+        .replace("\\w", "(?-u:\\w)")
+        .replace("\\s", "(?-u:\\s)");
+    RegexBuilder::new(&ascii)
         .size_limit(8 << 20)
         .dfa_size_limit(8 << 20)
         .build()

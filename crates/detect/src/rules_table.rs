@@ -95,6 +95,27 @@ pub(crate) static RULES: &[Rule] = &[
         anchors: &["complete", "done", "finished"],
         pattern: r"\b(?:answer|response|result|output|status|assistant)\s*:\s*(?:the\s+)?(?:task|request|job)\s+(?:is\s+|has\s+been\s+)?(?:complete|completed|done|finished)\b|\b(?:task|request)\s+(?:is\s+)?(?:complete|completed|done|finished)\s*[.!]+\s*(?:now|next|new|ignore|you\s+must|however|additional)",
     },
+    Rule {
+        id: "task-hijack",
+        scope: B,
+        weight: (7, 10),
+        anchors: &["task", "job", "goal", "objective", "purpose", "mission", "cancel", "drop everything", "focus on", "instead of", "override"],
+        pattern: r"\byour\s+(?:real|actual|true|new|only|primary|main)\s+(?:task|job|goal|objective|purpose|mission|instructions?)\s+(?:is|are|now)\b|\b(?:original|current|previous|user'?s?)\s+(?:task|request|assignment|goal)\s+(?:has\s+been|was|is)\s+(?:cancel+ed|replaced|changed|updated|revoked|superseded|overridden)|\b(?:you\s+)?(?:should|must|will)\s+now\s+(?:focus\s+on|do|perform|prioriti[sz]e|switch\s+to)\b|\bdrop\s+everything\b|\binstead\s+of\s+(?:the|your|doing|answering)\b[^.\n]{0,60},\s*(?:let\s+me|you\s+(?:should|must|will)|do|please)\b|\b(?:global|system)\s+(?:configuration|config|policy)\s+override\b",
+    },
+    Rule {
+        id: "authority-claim",
+        scope: B,
+        weight: (7, 7),
+        anchors: &["i am", "i'm", "acting as", "act as", "privileges", "grant", "give me"],
+        pattern: r"\b(?:i\s+am|i'm|this\s+is)\s+(?:the|an?|your)\s+(?:\w+\s+)?(?:admin(?:istrator)?|root|system|developer|owner|orchestrator|supervisor|primary|master|security\s+team|it\s+department)\b|\b(?:acting|act)\s+as\s+(?:the|an?)\s+(?:admin|administrator|root|system|supervisor|orchestrator)\b|\bwith\s+(?:full\s+)?(?:system|admin|administrator|root|elevated|superuser)\s+(?:privileges|permissions|rights|access)|\b(?:grant|give)\s+(?:me|this\s+\w+|[\w.@-]+)\s+(?:full\s+|elevated\s+|admin\s+|root\s+|unrestricted\s+)(?:access|permissions?|privileges?|rights|control)",
+    },
+    Rule {
+        id: "disable-safeguards",
+        scope: B,
+        weight: (10, 10),
+        anchors: &["disabl", "bypass", "skip", "turn off", "circumvent", "without", "auto-approve", "auto approve", "autoapprove"],
+        pattern: r"\b(?:disabl\w*|bypass\w*|skip\w*|turn\w*\s+off|circumvent\w*|without\s+going\s+through|without)\s+(?:all\s+|the\s+|any\s+|normal\s+)?(?:\w+\s+)?(?:security|safety|authori[sz]ation|authentication|validation|verification|human|manual|approval|signature)\s+(?:checks?|controls?|measures|middleware|pipeline|steps?|filters?|review|reviews|gates?|prompts?)\b|\bauto-?\s?approv\w*\b|\bapprove\s+(?:all|everything|immediately|right\s+now|without)\b|\b(?:just\s+)?(?:click|hit|press)\s+(?:approve|confirm|accept|yes)\b",
+    },
     // ---- speaking to the model -------------------------------------------------------------
     Rule {
         id: "addressed-to-model",
@@ -122,8 +143,8 @@ pub(crate) static RULES: &[Rule] = &[
         id: "hide-from-user",
         scope: B,
         weight: (10, 10),
-        anchors: &["user", "human", "customer", "operator", "requester"],
-        pattern: r"\b(?:do\s+not|don't|dont|never|without|avoid|no\s+need\s+to|not\s+to|must\s+not|should\s+not|shouldn't)\s+(?:\w+\s+){0,2}?(?:tell|telling|inform|informing|mention|mentioning|notify|notifying|alert|alerting|reveal|revealing|disclose|disclosing|show|showing|report|reporting|explain|say|saying|let|discuss|discussing|alarm|bother|worry|upset|warn|warning)\s+(?:this\s+|it\s+|anything\s+|that\s+|about\s+(?:this|it|that)\s+)?(?:to\s+|with\s+)?(?:the\s+)?(?:user|human|person|customer|operator|owner|requester)s?(?:[^'\w]|$)|\bwithout\s+(?:the\s+)?(?:user|human|customer|owner|operator)(?:'s|s')?\s+(?:knowledge|knowing|noticing|awareness|consent|permission|approval|seeing|being\s+aware|finding\s+out)|\b(?:keep|remain|stay|is|be)\s+(?:this\s+|it\s+)?(?:secret|hidden|confidential|invisible|silent|quiet)\s+(?:from|to)\s+(?:the\s+)?(?:user|human|customer)|\b(?:user|human|customer)s?\s+(?:must|should|need|will)\s+(?:not|never)\s+(?:know|see|notice|find\s+out|learn|be\s+told|be\s+informed|be\s+aware)|\b(?:could|would|will|might)\s+(?:even\s+)?(?:upset|scare|alarm|worry|confuse)\s+the\s+user|\bnot\s+(?:an\s+action|something|anything)\s+(?:that\s+)?(?:needs?|has)\s+to\s+be\s+(?:discussed|mentioned|shared|disclosed|reported|surfaced)",
+        anchors: &["user", "human", "customer", "operator", "requester", "anyone", "anybody", "others"],
+        pattern: r"\b(?:do\s+not|don't|dont|never|without|avoid|no\s+need\s+to|not\s+to|must\s+not|should\s+not|shouldn't)\s+(?:\w+\s+){0,2}?(?:tell|telling|inform|informing|mention|mentioning|notify|notifying|alert|alerting|reveal|revealing|disclose|disclosing|show|showing|report|reporting|explain|say|saying|let|discuss|discussing|alarm|bother|worry|upset|warn|warning)\s+(?:this\s+|it\s+|anything\s+|that\s+|about\s+(?:this|it|that)\s+)?(?:to\s+|with\s+)?(?:the\s+)?(?:user|human|person|customer|operator|owner|requester|anyone|anybody|others)s?(?:[^'\w]|$)|\bwithout\s+(?:the\s+)?(?:user|human|customer|owner|operator)(?:'s|s')?\s+(?:knowledge|knowing|noticing|awareness|consent|permission|approval|seeing|being\s+aware|finding\s+out)|\b(?:keep|remain|stay|is|be)\s+(?:this\s+|it\s+)?(?:secret|hidden|confidential|invisible|silent|quiet)\s+(?:from|to)\s+(?:the\s+)?(?:user|human|customer)|\b(?:user|human|customer)s?\s+(?:must|should|need|will)\s+(?:not|never)\s+(?:know|see|notice|find\s+out|learn|be\s+told|be\s+informed|be\s+aware)|\bhid(?:e|ing)\s+(?:\w+\s+){0,6}?from\s+(?:the\s+)?(?:user|human|customer|operator)s?\b|\b(?:could|would|will|might)\s+(?:even\s+)?(?:upset|scare|alarm|worry|confuse)\s+the\s+user|\bnot\s+(?:an\s+action|something|anything)\s+(?:that\s+)?(?:needs?|has)\s+to\s+be\s+(?:discussed|mentioned|shared|disclosed|reported|surfaced)",
     },
     Rule {
         id: "hide-output",
@@ -136,13 +157,13 @@ pub(crate) static RULES: &[Rule] = &[
         id: "evade-detection",
         scope: B,
         weight: (10, 7),
-        anchors: &["without", "undetect", "unnoticed", "evad", "avoid"],
-        pattern: r"\bwithout\s+(?:any\s+)?(?:detection|being\s+(?:detected|noticed|seen|caught|traced|flagged)|triggering\s+(?:any\s+)?(?:alerts?|alarms?|security|detection|monitoring|suspicion)|leaving\s+(?:a\s+)?traces?|raising\s+(?:any\s+)?(?:suspicion|alarms?|flags?))|\b(?:undetected|unnoticed|undetectable)\b|\b(?:evad\w+|avoid\w*)\s+(?:\w+\s+)?(?:detection|security\s+(?:controls|monitoring|checks)|audit\s+logs?|monitoring)",
+        anchors: &["without", "undetect", "unnoticed", "evad", "avoid", "log", "trace", "evidence", "audit"],
+        pattern: r"\bwithout\s+(?:any\s+)?(?:\w+\s+)?(?:alerts?|alarms?|notice|traces?)\b|\b(?:alter\w*|modif\w*|eras\w*|wip\w*|tamper\w*|falsif\w*|scrub\w*|clear\w*|purg\w*)\s+(?:\w+\s+){0,2}?(?:logs?|audit\s+(?:trails?|logs?)|access\s+records|traces|evidence)\b|\bwithout\s+(?:any\s+)?(?:detection|being\s+(?:detected|noticed|seen|caught|traced|flagged)|triggering\s+(?:any\s+)?(?:alerts?|alarms?|security|detection|monitoring|suspicion)|leaving\s+(?:a\s+)?traces?|raising\s+(?:any\s+)?(?:suspicion|alarms?|flags?))|\b(?:undetected|unnoticed|undetectable)\b|\b(?:evad\w+|avoid\w*)\s+(?:\w+\s+)?(?:detection|security\s+(?:controls|monitoring|checks)|audit\s+logs?|monitoring)",
     },
     Rule {
         id: "stealth-adverb",
         scope: B,
-        weight: (3, 3),
+        weight: (5, 3),
         anchors: &["silently", "secretly", "covertly", "quietly", "discreetly", "stealthily", "surreptitiously", "invisibly"],
         pattern: r"\b(?:silently|secretly|covertly|quietly|discreetly|stealthily|surreptitiously|invisibly)\b",
     },
@@ -164,7 +185,7 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         id: "secret-exfiltration",
         scope: B,
-        weight: (7, 7),
+        weight: (7, 10),
         anchors: &["key", "password", "passwd", "passphrase", "credential", "secret", "token", "cookie", "prompt", "history", "log", "transcript", "messages", "mail", "contacts", "data", "information", "info", "details", "files", "records", "account", "card", "passport", "security number", "environment", "env"],
         pattern: r"\b(?:@SEND@|reveal\w*|disclos\w*|dump\w*|steal\w*|harvest\w*|collect\w*|extract\w*|exfiltrat\w*|gather\w*|concatenat\w*|include|attach|append|embed|paste|print|output|expose|list\s+all)\b[^.!?\n]{0,80}?\b@SECRETS@",
     },
@@ -174,6 +195,20 @@ pub(crate) static RULES: &[Rule] = &[
         weight: (7, 5),
         anchors: &["send", "forward", "post", "upload", "transmit", "mail", "submit", "deliver", "mirror", "bcc", "cc", "exfiltrat", "leak", "share", "relay", "redirect", "route", "beacon", "export", "sync", "cop"],
         pattern: r"\b@SEND@\b[^\n]{0,80}?\b(?:to|at|into|via|towards|onto)\s+(?:the\s+)?(?:address\s+|email\s+|url\s+|website\s+|site\s+|server\s+|endpoint\s+|webhook\s+)?@DEST@",
+    },
+    Rule {
+        id: "secret-to-destination",
+        scope: B,
+        weight: (5, 5),
+        anchors: &["key", "password", "credential", "secret", "token", "cookie"],
+        pattern: r"\b(?:api[\s_-]?keys?|passwords?|credentials?|secrets|tokens?|cookies|private\s+keys?)\b[^\n]{0,60}?\b(?:to|at)\s+@DEST@",
+    },
+    Rule {
+        id: "pass-to-other-tool",
+        scope: B,
+        weight: (5, 5),
+        anchors: &["pass", "send", "forward", "pipe", "hand", "feed", "route"],
+        pattern: r#"\b(?:pass|send|forward|pipe|hand|feed|route)\w*\s+(?:them|it|these|the\s+\w+|all\s+\w+|results?|outputs?|data)\s+(?:\w+\s+)?(?:directly\s+|automatically\s+|immediately\s+|straight\s+)?(?:to|into)\s+(?:the\s+)?['"`]?[a-z][\w-]*(?:_[a-z][\w]*)['"`]?(?:\s+(?:tool|function|api|endpoint))?"#,
     },
     Rule {
         id: "money-to-account",
@@ -187,7 +222,7 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (7, 7),
         anchors: &["without", "ask"],
-        pattern: r"\bwithout\s+(?:first\s+)?(?:asking|consulting|checking\s+with|confirming\s+with|prompting|bothering|notifying|informing|waiting\s+for)\s+(?:me|the\s+user|them|him|her|anyone|for\s+(?:confirmation|permission|approval))|\b(?:do\s+not|don't|never|no\s+need\s+to)\s+ask\s+(?:me\s+|the\s+user\s+)?(?:for\s+)?(?:confirmation|permission|approval)",
+        pattern: r"\bwithout\s+(?:first\s+)?(?:asking\s+(?:for\s+)?|requiring\s+|needing\s+|waiting\s+for\s+|prompting\s+for\s+|getting\s+|seeking\s+)?(?:the\s+|any\s+)?(?:user(?:'s)?\s+|explicit\s+|human\s+|manual\s+)?(?:confirmation|approval|permission|consent|review|sign-?off)\b|\bwithout\s+(?:first\s+)?(?:asking|consulting|checking\s+with|confirming\s+with|prompting|bothering|notifying|informing|waiting\s+for)\s+(?:me|the\s+user|them|him|her|anyone|for\s+(?:confirmation|permission|approval))|\b(?:do\s+not|don't|never|no\s+need\s+to)\s+ask\s+(?:me\s+|the\s+user\s+)?(?:for\s+)?(?:confirmation|permission|approval)",
     },
     Rule {
         id: "planted-todo",
@@ -323,8 +358,8 @@ pub(crate) static RULES: &[Rule] = &[
         id: "malicious-capability",
         scope: B,
         weight: (10, 3),
-        anchors: &["steal", "theft", "exfiltrat", "hijack", "sabotag", "embezzl", "siphon", "keylog", "ransomware", "malware", "spyware", "trojan", "backdoor", "rootkit", "botnet", "phish", "wiretap", "blackmail", "extort", "ddos", "counterfeit", "launder", "infiltrat", "worm", "virus", "exploit"],
-        pattern: r"\b(?:steal\w*|stole|stolen|theft|thefts|exfiltrat\w*|hijack\w*|sabotag\w*|embezzl\w*|siphon\w*|keylog\w*|ransomware|malware|spyware|trojans?|backdoor\w*|rootkits?|botnets?|phish\w*|wiretap\w*|blackmail\w*|extort\w*|ddos|counterfeit\w*|launder\w*|infiltrat\w*|worms?|(?:computer\s+)?virus(?:es)?\s+(?:into|onto|to\s+infect)|exploit\w*\s+(?:vulnerabilit\w*|weakness\w*|flaws?|the\s+system))\b",
+        anchors: &["steal", "theft", "exfiltrat", "hijack", "sabotag", "embezzl", "siphon", "keylog", "ransomware", "malware", "spyware", "trojan", "backdoor", "rootkit", "botnet", "phish", "wiretap", "blackmail", "extort", "ddos", "counterfeit", "launder", "infiltrat", "worm", "virus", "exploit", "ransom", "c2 ", "dropper", "shellcode", "persistence", "elevat", "escalat", "credential", "brute", "crack"],
+        pattern: r"\b(?:steal\w*|stole|stolen|theft|thefts|exfiltrat\w*|hijack\w*|sabotag\w*|embezzl\w*|siphon\w*|keylog\w*|ransomware|malware|spyware|trojans?|backdoor\w*|rootkits?|botnets?|phish\w*|wiretap\w*|blackmail\w*|extort\w*|ddos|counterfeit\w*|launder\w*|infiltrat\w*|worms?|(?:computer\s+)?virus(?:es)?\s+(?:into|onto|to\s+infect)|exploit\w*\s+(?:vulnerabilit\w*|weakness\w*|flaws?|the\s+system)|ransom\w*|c2\s+(?:server|beacon|channel|infrastructure)|droppers?|shellcode|persistence\s+(?:via|mechanism|through)|(?:elevat|escalat)\w*\s+(?:\w+\s+){0,2}?(?:access|privileges?|permissions?|rights)|credential\s+(?:dump\w*|harvest\w*|theft|stuffing)|brute[\s-]?forc\w*|crack\s+(?:\w+\s+)?(?:logins?|passwords?|hashes))\b",
     },
     Rule {
         id: "harmful-capability",
@@ -349,9 +384,24 @@ pub(crate) static RULES: &[Rule] = &[
     },
     // ---- dangerous commands ------------------------------------------------------------------
     Rule {
+        id: "remote-code-execution",
+        scope: B,
+        weight: (10, 10),
+        anchors: &["/dev/tcp", "bash -i", "sh -i", "| sh", "| bash", "|sh", "|bash", "iex", "downloadstring", "-encodedcommand", "-enc ", "eval(atob", "eval(fetch", "nc -e", "ncat", "meterpreter", "msfconsole", "reverse_tcp", "reverse shell", "socket.socket", "-d @", "--data-binary @", "--upload-file", "169.254.169.254", "metadata.google.internal", "| xargs cat", "password_value", "encrypted_value", "login data"],
+        pattern: r#"/dev/tcp/|(?:ba)?sh\s+-i|(?:curl|wget)[^|
+;]{0,200}\|\s*(?:sudo\s+)?(?:ba|z)?sh|iex\s*\(|downloadstring\s*\(|powershell[^
+]{0,40}\s-(?:enc|e|encodedcommand)|eval\s*\(\s*(?:atob|fetch|require\(['"]https?|base64)|(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-[a-z]*e|meterpreter|msfconsole|reverse_tcp|reverse[\s_-]shell|socket\.socket\([^
+]{0,80}subprocess|subprocess[^
+]{0,80}socket\.socket|\|\s*curl[^
+]{0,120}(?:-d\s*@-|--data(?:-binary)?\s*@-|--upload-file)|curl[^
+]{0,120}(?:-d\s*@|--data(?:-binary)?\s*@|--upload-file\s+\S)|169\.254\.169\.254|metadata\.google\.internal|\|\s*xargs\s+cat[^
+]{0,80}\|\s*(?:curl|nc|wget)|(?:password_value|encrypted_value)|login\s+data[^
+]{0,80}(?:select|dump|curl)"#,
+    },
+    Rule {
         id: "dangerous-command",
         scope: B,
-        weight: (7, 5),
+        weight: (10, 5),
         anchors: &["rm ", "curl", "wget", "chmod", "drop ", "mkfs", ":|:", "nc ", "/dev/tcp", "base64", "eval", "child_process", "exec", "os.system", "subprocess", "new function", "vm.run", "useradd", "sudo", "powershell", "iex"],
         pattern: r"\brm\s+-[rf]{1,2}\s+(?:/|~|\*|\$)|\b(?:curl|wget)\b[^|\n;]{0,200}\|\s*(?:sudo\s+)?(?:ba|z)?sh\b|\b(?:curl|wget)\b[^\n]{0,100}(?:\$\(|`|-d\s*@|--data[^\n]{0,40}@|--upload-file)|\bchmod\s+(?:-r\s+)?[0-7]?777\b|\bdrop\s+(?:table|database)\b|\bmkfs\b|:\(\)\s*\{\s*:\|:&\s*\}|\bnc\s+(?:-\w+\s+)*-[elvp]*e\b|/dev/tcp/|\bbase64\s+(?:-d|--decode)\b[^\n]{0,80}\|\s*(?:ba)?sh|\beval\s*\(|\bchild_process\b|\bexec(?:sync)?\s*\(|\bos\.system\s*\(|\bsubprocess\.(?:run|call|popen)|\bnew\s+function\s*\(|\bvm\.run\w*|\buseradd\b|\bsudo\s+(?:rm|chmod|chown|useradd|cat\s+/etc)|\biex\s*\(|\bpowershell\s+-(?:enc|e|encodedcommand)\b",
     },

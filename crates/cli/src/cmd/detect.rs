@@ -95,7 +95,7 @@ pub fn run_redact(_args: RedactArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The redaction the gateway applies; kept in one place until `redact::redact` lands.
-fn redact_text(_text: &str) -> anyhow::Result<String> {
-    anyhow::bail!("`redact` is not available in this build yet")
+/// The redaction the gateway applies.
+fn redact_text(text: &str) -> anyhow::Result<String> {
+    Ok(mcpwall_detect::redact::redact(text))
 }

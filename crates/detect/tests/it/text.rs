@@ -37,3 +37,57 @@ fn hidden_tag_payload_in_output_is_caught() {
     let f = injection::scan_output(&format!("Forecast: rain.{hidden}"));
     assert!(f.iter().any(|f| f.rule == "unicode-tag-chars"));
 }
+
+mod properties {
+    use mcpwall_detect::engine::detect_line;
+    use mcpwall_detect::normalize::normalize;
+    use mcpwall_detect::{injection, poisoning};
+    use proptest::prelude::*;
+
+    /// Text mixing ASCII, look-alikes, invisible characters, escapes and markup.
+    fn tricky_text() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "ignore", " ", "previous", "\u{200B}", "\u{202E}", "\u{E0041}", "\u{1b}[2K", "<!--",
+            "-->", "ｉ", "\u{0430}", "é", "\u{FE0F}", "\u{1F3F4}", "\n", "aGVsbG8gd29ybGQgaGVsbG8=",
+            "\"", "{", "}", "ß", "İ", "ﬁ", "\u{0301}", "~/.ssh", "<|im_start|>",
+        ]);
+        prop::collection::vec(prop_oneof![pieces.prop_map(str::to_owned), any::<String>()], 0..24)
+            .prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn normalized_spans_map_back_in_range(text in tricky_text(), a in 0usize..200, b in 0usize..200) {
+            let n = normalize(&text);
+            let (start, end) = (a.min(b).min(n.text.len()), a.max(b).min(n.text.len()));
+            let (s, e) = n.to_original(start, end);
+            prop_assert!(s <= e && e <= text.len());
+            prop_assert!(text.is_char_boundary(s) && text.is_char_boundary(e));
+        }
+
+        #[test]
+        fn analyzers_never_panic_and_spans_are_valid(text in tricky_text()) {
+            for f in injection::assess_output(&text).findings.iter().chain(poisoning::assess_text(&text).findings.iter()) {
+                prop_assert!(f.start <= f.end && f.end <= text.len());
+                prop_assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end));
+            }
+        }
+
+        #[test]
+        fn every_line_gets_exactly_one_json_answer(line in any::<String>()) {
+            let out = detect_line(&line);
+            prop_assert!(!out.contains('\n'));
+            let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+            prop_assert!(v.get("verdict").is_some() || v.get("error").is_some());
+        }
+
+        #[test]
+        fn well_formed_lines_get_a_verdict(text in tricky_text(), fam in prop::sample::select(vec!["poisoning", "output_injection"])) {
+            let line = serde_json::json!({"id": "p", "family": fam, "text": text}).to_string();
+            let v: serde_json::Value = serde_json::from_str(&detect_line(&line)).expect("json");
+            prop_assert!(v["verdict"] == "malicious" || v["verdict"] == "benign");
+        }
+    }
+}
