@@ -488,10 +488,12 @@ const PHONE_WORDS: &[&str] = &[
 
 fn is_phone(text: &str, start: usize, end: usize) -> bool {
     let s = &text[start..end];
-    let d = digits_of(s);
-    if !(7..=15).contains(&d.len()) {
+    // cheap count first: most numbers in tool output (ids, counts, times) are short
+    let n_digits = s.bytes().filter(u8::is_ascii_digit).count();
+    if !(7..=15).contains(&n_digits) {
         return false;
     }
+    let d = digits_of(s);
     let b = text.as_bytes();
     // part of something else: a decimal, a code, a path, a time, a longer token
     let prev = start.checked_sub(1).map(|i| b[i]);
