@@ -216,3 +216,18 @@ mod classifier_tests {
         assert!((0.0..=1.0).contains(&s));
     }
 }
+
+/// The classifier as the detection engine's second opinion. The engine asks only for
+/// `poisoning` and `output_injection` texts the heuristics did not flag.
+impl mcpwall_detect::engine::Classifier for Classifier {
+    fn classify(
+        &self,
+        _family: mcpwall_detect::Family,
+        text: &str,
+        _heuristic: &mcpwall_detect::Assessment,
+    ) -> Option<f32> {
+        // Fail closed: a classifier that cannot run is treated as a positive, so an error
+        // denies (and is visible as a `classifier` finding) instead of silently passing.
+        Some(self.score(text).unwrap_or(1.0))
+    }
+}
