@@ -121,7 +121,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "addressed-to-model",
         scope: B,
         weight: (10, 10),
-        anchors: &["message", "note", "instruction", "request", "dear", "attention", "hey", "hello", "hi ", "if you are", "reading this", "processing this", "summarizing this", "summarising this", "parsing this", "analyzing this", "analysing this"],
+        anchors: &["message", "note", "instruction", "request", "dear", "attention", "hey", "hello", " hi ", "if you are", "reading this", "processing this", "summarizing this", "summarising this", "parsing this", "analyzing this", "analysing this"],
         pattern: r"\b(?:message|note|instructions?|request|notice)\s+(?:from\s+[^\n]{1,60}?\s+)?(?:to|for)\s+you\s*,\s*@MODEL@\b|\b(?:dear|attention|hey|hello|hi|note\s+to(?:\s+the)?|notice\s+to(?:\s+the)?|instructions?\s+for(?:\s+the)?|message\s+for(?:\s+the)?)\s+@MODEL@s?\s*[:,!]|\bif\s+you\s+are\s+(?:an?\s+)?(?:ai|llm|large\s+language\s+model|language\s+model|ai\s+assistant|assistant|agent|ai\s+agent|chatbot|gpt|claude|automated\s+(?:system|agent|assistant))\b|\b@MODEL@s?\s+(?:that\s+(?:is|are)\s+)?(?:reading|processing|parsing|summari[sz]ing|analy[sz]ing)\s+this\b",
     },
     Rule {
@@ -193,7 +193,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "send-to-destination",
         scope: B,
         weight: (7, 5),
-        anchors: &["send", "forward", "post", "upload", "transmit", "mail", "submit", "deliver", "mirror", "bcc", "cc", "exfiltrat", "leak", "share", "relay", "redirect", "route", "beacon", "export", "sync", "cop"],
+        anchors: &["send", "forward", "post", "upload", "transmit", "mail", "submit", "deliver", "mirror", "bcc", " cc", "exfiltrat", "leak", "share", "relay", "redirect", "route", "beacon", "export", "sync", "copy", "copies"],
         pattern: r"\b@SEND@\b[^\n]{0,80}?\b(?:to|at|into|via|towards|onto)\s+(?:the\s+)?(?:address\s+|email\s+|url\s+|website\s+|site\s+|server\s+|endpoint\s+|webhook\s+)?@DEST@",
     },
     Rule {
@@ -314,7 +314,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "redirect-recipient",
         scope: B,
         weight: (7, 7),
-        anchors: &["recipient", "destination", "receiver", "address", "account", "iban", "endpoint", "url", "number", "bcc", "cc"],
+        anchors: &["recipient", "destination", "receiver", "address", "account", "iban", "endpoint", "url", "number", "bcc", " cc"],
         pattern: r#"\b(?:change|set|modify|replace|redirect|override|rewrite|alter|switch|update)\s+(?:the\s+|all\s+)?(?:recipient|destination|receiver|to[- ]address|email\s+address|target\s+(?:url|address|account)|account|iban|endpoint|url|phone\s+number)s?\s+(?:to|with|into)\b|\b(?:recipient|to|bcc|cc)\s*=\s*['"\[]|\b(?:include|add|set)\s+(?:a\s+)?(?:hidden\s+)?(?:bcc|cc)\b"#,
     },
     Rule {
