@@ -36,10 +36,16 @@ fn bench(c: &mut Criterion) {
     let mixed = format!("{text}Ünïcödé café — “quotes” 日本語のテキスト\n{text}");
     let mut g = c.benchmark_group("text-analyzers");
     g.throughput(Throughput::Bytes(text.len() as u64));
-    g.bench_function("output-ascii", |b| b.iter(|| injection::assess_output(std::hint::black_box(&text))));
-    g.bench_function("poisoning-ascii", |b| b.iter(|| poisoning::assess_text(std::hint::black_box(&text))));
+    g.bench_function("output-ascii", |b| {
+        b.iter(|| injection::assess_output(std::hint::black_box(&text)))
+    });
+    g.bench_function("poisoning-ascii", |b| {
+        b.iter(|| poisoning::assess_text(std::hint::black_box(&text)))
+    });
     g.throughput(Throughput::Bytes(mixed.len() as u64));
-    g.bench_function("output-mixed-unicode", |b| b.iter(|| injection::assess_output(std::hint::black_box(&mixed))));
+    g.bench_function("output-mixed-unicode", |b| {
+        b.iter(|| injection::assess_output(std::hint::black_box(&mixed)))
+    });
     g.finish();
 }
 

@@ -165,7 +165,9 @@ impl Engine {
             return Ok((Label::Malicious, assessment.findings));
         }
         if let Some((c, threshold)) = &self.classifier {
-            if c.classify(fam, text, &assessment).is_some_and(|p| p >= *threshold) {
+            if c.classify(fam, text, &assessment)
+                .is_some_and(|p| p >= *threshold)
+            {
                 let f = Finding {
                     family: fam,
                     rule: "classifier".into(),
@@ -228,7 +230,10 @@ fn assess_poisoning(text: &str) -> Assessment {
             if let Some(tools) = v.get("tools").and_then(Value::as_array) {
                 return worst(tools.iter().map(poisoning::assess_tool));
             }
-            if v.get("name").is_some() || v.get("description").is_some() || v.get("inputSchema").is_some() {
+            if v.get("name").is_some()
+                || v.get("description").is_some()
+                || v.get("inputSchema").is_some()
+            {
                 return poisoning::assess_tool(&v);
             }
         }
@@ -273,7 +278,9 @@ mod tests {
 
     #[test]
     fn benign_line() {
-        let out = parse(&detect_line(r#"{"id": "a", "family": "poisoning", "text": "Returns the time."}"#));
+        let out = parse(&detect_line(
+            r#"{"id": "a", "family": "poisoning", "text": "Returns the time."}"#,
+        ));
         assert_eq!(out["verdict"], "benign");
         assert_eq!(out["findings"], serde_json::json!([]));
     }
@@ -285,7 +292,9 @@ mod tests {
         assert_eq!(out["id"], "x");
         assert!(out["error"].as_str().is_some_and(|e| e.contains("`text`")));
         let out = parse(&detect_line(r#"{"id": "y", "family": "nope", "text": ""}"#));
-        assert!(out["error"].as_str().is_some_and(|e| e.contains("unknown family")));
+        assert!(out["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("unknown family")));
     }
 
     struct Always;

@@ -153,13 +153,18 @@ fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Ve
         } else if is_bidi_control(c) {
             hits.push(hit("bidi-control", (10, 5), scope, off, off + c.len_utf8()));
         } else if matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}') {
-            hits.push(hit("invisible-filler", (7, 5), scope, off, off + c.len_utf8()));
+            hits.push(hit(
+                "invisible-filler",
+                (7, 5),
+                scope,
+                off,
+                off + c.len_utf8(),
+            ));
         } else if !mixed_word_seen && is_cyrillic_or_greek(c) {
             // A word mixing Latin letters with Cyrillic or Greek look-alikes.
             if let Some((s, e)) = word_around(text, off) {
                 let w = &text[s..e];
-                if w.chars().any(|x| x.is_ascii_alphabetic())
-                    && w.chars().any(is_cyrillic_or_greek)
+                if w.chars().any(|x| x.is_ascii_alphabetic()) && w.chars().any(is_cyrillic_or_greek)
                 {
                     hits.push(hit("mixed-script-word", (5, 3), scope, s, e));
                     mixed_word_seen = true;
@@ -180,7 +185,7 @@ fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Ve
 }
 
 fn is_cyrillic_or_greek(c: char) -> bool {
-    matches!(c as u32, 0x0370..=0x03FF | 0x0400..=0x04FF)
+    matches!(c as u32, 0x0370..=0x04FF)
 }
 
 fn word_around(text: &str, off: usize) -> Option<(usize, usize)> {
@@ -259,12 +264,7 @@ fn scan_ansi(text: &str, scope: Scope, hits: &mut Vec<Hit>) {
     }
 }
 
-fn scan_html_comments(
-    text: &str,
-    scope: Scope,
-    hits: &mut Vec<Hit>,
-    payloads: &mut Vec<Payload>,
-) {
+fn scan_html_comments(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Vec<Payload>) {
     let mut from = 0;
     let mut n = 0;
     while let Some(rel) = text[from..].find("<!--") {
@@ -323,7 +323,7 @@ fn scan_blobs(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Vec<
             end += 1;
         }
         let len = i - start;
-        if len < MIN_BASE64 || len > MAX_BLOB || decoded_blobs >= MAX_BLOBS {
+        if !(MIN_BASE64..=MAX_BLOB).contains(&len) || decoded_blobs >= MAX_BLOBS {
             continue;
         }
         let run = &text[start..i];
@@ -387,7 +387,11 @@ fn decode_base64_text(run: &str) -> Option<String> {
     const STD: GeneralPurpose = GeneralPurpose::new(&STANDARD, CONFIG);
     const URL: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, CONFIG);
     // A single dangling character cannot encode a byte; drop it.
-    let usable = if run.len() % 4 == 1 { run.len() - 1 } else { run.len() };
+    let usable = if run.len() % 4 == 1 {
+        run.len() - 1
+    } else {
+        run.len()
+    };
     let body = &run[..usable];
     let bytes = if body.contains(['-', '_']) {
         URL.decode(body).ok()?
@@ -402,7 +406,11 @@ mod tests {
     use super::*;
 
     fn rules(text: &str) -> Vec<&'static str> {
-        scan(text, Scope::Poisoning).0.iter().map(|h| h.rule).collect()
+        scan(text, Scope::Poisoning)
+            .0
+            .iter()
+            .map(|h| h.rule)
+            .collect()
     }
 
     #[test]
@@ -435,7 +443,10 @@ mod tests {
     fn ansi_colours_differ_from_cursor_tricks() {
         let (hits, _) = scan("\u{1b}[31mred\u{1b}[0m", Scope::Output);
         assert!(hits.iter().all(|h| h.weight == 0));
-        assert_eq!(rules("ok\u{1b}[2K\u{1b}[1Ahidden"), vec!["ansi-cursor-control", "ansi-cursor-control"]);
+        assert_eq!(
+            rules("ok\u{1b}[2K\u{1b}[1Ahidden"),
+            vec!["ansi-cursor-control", "ansi-cursor-control"]
+        );
     }
 
     #[test]

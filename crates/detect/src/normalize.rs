@@ -35,10 +35,7 @@ impl Normalized {
         if map.is_empty() {
             return (0, 0);
         }
-        let s = map
-            .get(start)
-            .copied()
-            .unwrap_or(self.original_len as u32) as usize;
+        let s = map.get(start).copied().unwrap_or(self.original_len as u32) as usize;
         // The end maps to the original position after the character that holds the last
         // byte of the span: the start of the next source character, or the end.
         let e = if end == 0 {
@@ -50,7 +47,10 @@ impl Normalized {
                 .map(|&o| o as usize)
                 .unwrap_or(self.original_len)
         };
-        (s.min(self.original_len), e.clamp(s.min(self.original_len), self.original_len))
+        (
+            s.min(self.original_len),
+            e.clamp(s.min(self.original_len), self.original_len),
+        )
     }
 
     /// Whether normalization changed nothing but ASCII case.
@@ -189,7 +189,10 @@ mod tests {
 
     #[test]
     fn identifiers_split_into_words() {
-        assert_eq!(split_identifier("StealUserCredentials"), "Steal User Credentials");
+        assert_eq!(
+            split_identifier("StealUserCredentials"),
+            "Steal User Credentials"
+        );
         assert_eq!(split_identifier("read_ssh-key"), "read ssh key");
         assert_eq!(split_identifier("HTTPServer"), "HTTP Server");
     }

@@ -68,8 +68,7 @@ const WINDOW: usize = 320;
 /// At most this many hits per rule and text: enough to annotate, bounded for huge inputs.
 const MAX_HITS_PER_RULE: usize = 16;
 
-static COMPILED: LazyLock<Option<Compiled>> =
-    LazyLock::new(|| compile(crate::rules_table::RULES));
+static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| compile(crate::rules_table::RULES));
 
 fn compile(rules: &[Rule]) -> Option<Compiled> {
     let mut anchors: Vec<&str> = Vec::new();
@@ -123,10 +122,7 @@ fn expand(pattern: &str) -> String {
     while let Some(i) = rest.find('@') {
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
-        let name_len = after
-            .bytes()
-            .take_while(|b| b.is_ascii_uppercase())
-            .count();
+        let name_len = after.bytes().take_while(|b| b.is_ascii_uppercase()).count();
         let name = &after[..name_len];
         match (name_len > 0 && after[name_len..].starts_with('@'))
             .then(|| crate::rules_table::fragment(name))

@@ -47,12 +47,37 @@ mod properties {
     /// Text mixing ASCII, look-alikes, invisible characters, escapes and markup.
     fn tricky_text() -> impl Strategy<Value = String> {
         let pieces = prop::sample::select(vec![
-            "ignore", " ", "previous", "\u{200B}", "\u{202E}", "\u{E0041}", "\u{1b}[2K", "<!--",
-            "-->", "ｉ", "\u{0430}", "é", "\u{FE0F}", "\u{1F3F4}", "\n", "aGVsbG8gd29ybGQgaGVsbG8=",
-            "\"", "{", "}", "ß", "İ", "ﬁ", "\u{0301}", "~/.ssh", "<|im_start|>",
+            "ignore",
+            " ",
+            "previous",
+            "\u{200B}",
+            "\u{202E}",
+            "\u{E0041}",
+            "\u{1b}[2K",
+            "<!--",
+            "-->",
+            "ｉ",
+            "\u{0430}",
+            "é",
+            "\u{FE0F}",
+            "\u{1F3F4}",
+            "\n",
+            "aGVsbG8gd29ybGQgaGVsbG8=",
+            "\"",
+            "{",
+            "}",
+            "ß",
+            "İ",
+            "ﬁ",
+            "\u{0301}",
+            "~/.ssh",
+            "<|im_start|>",
         ]);
-        prop::collection::vec(prop_oneof![pieces.prop_map(str::to_owned), any::<String>()], 0..24)
-            .prop_map(|v| v.concat())
+        prop::collection::vec(
+            prop_oneof![pieces.prop_map(str::to_owned), any::<String>()],
+            0..24,
+        )
+        .prop_map(|v| v.concat())
     }
 
     proptest! {
