@@ -13,6 +13,9 @@ pub struct Args {
     pub jsonl: bool,
     /// Input file, or `-` for stdin.
     pub file: Option<std::path::PathBuf>,
+    /// The optional ML classifier.
+    #[command(flatten)]
+    pub ml: super::ml::MlArgs,
 }
 
 /// Arguments of `mcpwall redact`.
@@ -31,7 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             std::fs::File::open(p).with_context(|| format!("cannot open `{}`", p.display()))?,
         ),
     };
-    let engine = mcpwall_detect::engine::Engine::new();
+    let engine = super::ml::attach(mcpwall_detect::engine::Engine::new(), &args.ml)?;
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut buf = Vec::new();
