@@ -24,7 +24,7 @@ pub use wordpiece::WordPiece;
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifierError {
     /// A model file could not be read.
-    #[error("cannot read `{path}`: {source}")]
+    #[error("cannot read `{path}`")]
     Io {
         /// The file.
         path: PathBuf,
