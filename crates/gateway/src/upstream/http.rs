@@ -184,7 +184,11 @@ impl Remote {
             .header(ACCEPT, "application/json, text/event-stream")
             .header(CONTENT_TYPE, "application/json");
         let rb = match &head.method {
-            Some(m) => rb.header("mcp-method", m.as_str()),
+            Some(m) => rb.header("mcp-method", header_safe(m)),
+            None => rb,
+        };
+        let rb = match &head.name {
+            Some(n) => rb.header("mcp-name", header_safe(n)),
             None => rb,
         };
         let resp = match rb.body(msg).send().await {
@@ -282,6 +286,8 @@ impl Remote {
 struct Head {
     id: Option<Value>,
     method: Option<String>,
+    /// What `Mcp-Name` carries: the tool or prompt name, or the resource uri.
+    name: Option<String>,
     is_initialize: bool,
 }
 
@@ -292,10 +298,34 @@ fn head(msg: &[u8]) -> Head {
         .get("id")
         .filter(|i| !i.is_null() && method.is_some())
         .cloned();
+    let field = match method.as_deref() {
+        Some("tools/call" | "prompts/get") => "name",
+        Some("resources/read") => "uri",
+        _ => "",
+    };
+    let name = v
+        .get("params")
+        .and_then(|p| p.get(field))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Head {
         is_initialize: method.as_deref() == Some("initialize"),
         id,
         method,
+        name,
+    }
+}
+
+/// A header value: as is when it is visible ASCII, else in the `=?base64?...?=` form.
+fn header_safe(s: &str) -> String {
+    use base64::Engine;
+    if !s.is_empty() && s.bytes().all(|b| (0x20..0x7f).contains(&b)) && s.trim() == s {
+        s.to_owned()
+    } else {
+        format!(
+            "=?base64?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(s)
+        )
     }
 }
 
@@ -495,6 +525,12 @@ mod tests {
         let h = head(br#"{"jsonrpc":"2.0","id":3,"method":"initialize","params":{}}"#);
         assert!(h.is_initialize);
         assert_eq!(h.id, Some(Value::from(3)));
+        let h = head(
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"é"}}"#.as_bytes(),
+        );
+        assert_eq!(h.name.as_deref(), Some("é"));
+        assert_eq!(header_safe("é"), "=?base64?w6k=?=");
+        assert_eq!(header_safe("echo"), "echo");
         let h = head(br#"{"jsonrpc":"2.0","id":3,"result":{}}"#);
         assert_eq!(h.id, None, "responses get no synthesized error");
     }
