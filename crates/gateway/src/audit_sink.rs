@@ -317,13 +317,46 @@ impl AuditSink for ChannelSink {
 /// A function that removes secrets and PII from text (the detection engine's redaction).
 pub type Redactor = fn(&str) -> String;
 
+/// The redactor for JSON-RPC payloads: redacts every string value after decoding it (a secret
+/// inside JSON text inside a JSON string is escaped twice and would slip past a plain text
+/// scan), then the serialized text once more; text that is not JSON is redacted as text.
+pub fn redact_payload(text: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(mut v) => {
+            redact_strings(&mut v);
+            mcpwall_detect::redact::redact(&v.to_string())
+        }
+        Err(_) => mcpwall_detect::redact::redact(text),
+    }
+}
+
+/// Redacts each string value; strings that hold JSON themselves are redacted as JSON.
+fn redact_strings(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => {
+            let trimmed = s.trim_start();
+            if trimmed.starts_with('{') || trimmed.starts_with('[') {
+                if let Ok(mut inner) = serde_json::from_str::<serde_json::Value>(s) {
+                    redact_strings(&mut inner);
+                    *s = inner.to_string();
+                }
+            }
+            *s = mcpwall_detect::redact::redact(s);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(redact_strings),
+        serde_json::Value::Object(o) => o.values_mut().for_each(redact_strings),
+        _ => {}
+    }
+}
+
 /// Summarizes a payload for the trail: size and hash always, plus redacted capped text when a
 /// redactor is given (so the trail never holds a secret in clear).
 pub fn summarize(bytes: &[u8], redactor: Option<Redactor>) -> Payload {
     let mut p = Payload::of(bytes);
     if let Some(redact) = redactor {
-        // Redact a bounded prefix (redaction cost grows with size); only its start is kept.
-        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(PAYLOAD_TEXT_CAP * 4)]);
+        // Redact at most DEFER_HASH_MAX bytes (redaction cost grows with size); only the start
+        // of the result is kept.
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(DEFER_HASH_MAX)]);
         let mut red = redact(&text);
         if red.len() > PAYLOAD_TEXT_CAP {
             let mut cut = PAYLOAD_TEXT_CAP;

@@ -217,9 +217,9 @@ impl EnvelopeError {
 }
 
 /// The deepest nesting of arrays and objects in `text`, scanning at most until it exceeds
-/// `limit` (then `Err(())`). Strings are skipped with their escapes; the text need not be valid
+/// `limit` (then `None`). Strings are skipped with their escapes; the text need not be valid
 /// JSON (the parser judges that afterwards).
-pub fn scan_depth(text: &[u8], limit: usize) -> Result<usize, ()> {
+pub fn scan_depth(text: &[u8], limit: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut max = 0usize;
     let mut i = 0usize;
@@ -241,7 +241,7 @@ pub fn scan_depth(text: &[u8], limit: usize) -> Result<usize, ()> {
                 if depth > max {
                     max = depth;
                     if max > limit {
-                        return Err(());
+                        return None;
                     }
                 }
             }
@@ -250,7 +250,7 @@ pub fn scan_depth(text: &[u8], limit: usize) -> Result<usize, ()> {
         }
         i += 1;
     }
-    Ok(max)
+    Some(max)
 }
 
 /// The envelope fields; `Some` whenever the field is present, even as `null`.
@@ -283,7 +283,7 @@ pub fn classify(text: &[u8], limits: &Limits) -> Result<Envelope, EnvelopeError>
     }
     let max_depth = limits.max_depth.min(HARD_MAX_DEPTH);
     let depth =
-        scan_depth(text, max_depth).map_err(|()| EnvelopeError::TooDeep { max: max_depth })?;
+        scan_depth(text, max_depth).ok_or(EnvelopeError::TooDeep { max: max_depth })?;
     let start = text
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -495,7 +495,7 @@ mod tests {
             "{".repeat(3)
         );
         assert!(k(&s).is_ok());
-        assert_eq!(scan_depth(br#"{"a":[{"b":1}]}"#, 10), Ok(3));
+        assert_eq!(scan_depth(br#"{"a":[{"b":1}]}"#, 10), Some(3));
     }
 
     #[test]

@@ -208,7 +208,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let redactor: Redactor = mcpwall_detect::redact::redact;
+    let redactor: Redactor = audit_sink::redact_payload;
     let (sink, feed): (Arc<dyn AuditSink>, _) = match &appender {
         Some(a) => {
             let (sink, feed) = audit_sink::appender_sink(a.clone(), Some(redactor))?;

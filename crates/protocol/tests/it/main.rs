@@ -43,7 +43,7 @@ proptest! {
         let cut = cut.min(data.len());
         // How much of an over-long line was seen depends on chunking; nothing else may.
         let norm = |v: Vec<Frame>| -> Vec<Frame> { v.into_iter().map(|f| match f { Frame::TooLong { .. } => Frame::TooLong { len: 0 }, m => m }).collect() };
-        let whole = norm(run_framer(8, &[data.clone()]));
+        let whole = norm(run_framer(8, std::slice::from_ref(&data)));
         let split = norm(run_framer(8, &[data[..cut].to_vec(), data[cut..].to_vec()]));
         prop_assert_eq!(whole, split);
     }
