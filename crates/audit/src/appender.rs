@@ -46,7 +46,7 @@ impl Default for AppenderOptions {
 pub struct Ticket(pub u64);
 
 enum Msg {
-    Event(u64, Event),
+    Event(u64, Box<Event>),
     Stop,
 }
 
@@ -190,7 +190,7 @@ impl Appender {
         let mut guard = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
         let s = guard.as_mut().ok_or(AuditError::Closed)?;
         let t = s.next;
-        let msg = Msg::Event(t, event);
+        let msg = Msg::Event(t, Box::new(event));
         if block {
             s.tx.send(msg).map_err(|_| AuditError::Closed)?;
         } else {
@@ -316,19 +316,18 @@ fn writer(mut store: Store, rx: Receiver<Msg>, shared: &Shared, opts: &AppenderO
     let mut stop = false;
     while !stop {
         let mut batch = Vec::new();
-        let mut last_ticket = 0;
-        match rx.recv() {
+        let mut last_ticket = match rx.recv() {
             Ok(Msg::Event(t, ev)) => {
-                last_ticket = t;
-                batch.push(ev);
+                batch.push(*ev);
+                t
             }
             Ok(Msg::Stop) | Err(_) => break,
-        }
+        };
         while batch.len() < max {
             match rx.try_recv() {
                 Ok(Msg::Event(t, ev)) => {
                     last_ticket = t;
-                    batch.push(ev);
+                    batch.push(*ev);
                 }
                 Ok(Msg::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
                     stop = true;
