@@ -1,0 +1,217 @@
+//! Integration tests: the chain against tampering, prune, several processes, SIGKILL.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use mcpwall_audit::{Decision, Event, EventKind, ProblemKind, Store};
+use time::{Duration, OffsetDateTime};
+
+const WRITER_ENV: &str = "MCPWALL_AUDIT_WRITER";
+
+fn event(i: u64, at: OffsetDateTime) -> Event {
+    Event::at(EventKind::Call, at)
+        .session(format!("s{}", i % 3))
+        .server("files")
+        .tool("read_file")
+        .args(format!("{{\"n\":{i}}}").as_bytes(), Some(&format!("{{\"n\":{i}}}")))
+        .decision(Decision::Allow, Some("default"), None)
+        .latency_us(i)
+}
+
+fn filled(n: u64) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut s = Store::open(&path).unwrap();
+    let now = OffsetDateTime::now_utc();
+    for i in 1..=n {
+        s.append(&event(i, now)).unwrap();
+    }
+    (dir, path)
+}
+
+fn sql(path: &Path, stmt: &str) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(stmt).unwrap();
+}
+
+fn problem(path: &Path) -> (u64, ProblemKind) {
+    let v = Store::open_existing(path).unwrap().verify().unwrap();
+    let p = v.problem.expect("verify must find the tampering");
+    (p.seq, p.kind)
+}
+
+#[test]
+fn chain_verifies() {
+    let (_d, path) = filled(50);
+    let s = Store::open_existing(&path).unwrap();
+    let v = s.verify().unwrap();
+    assert!(v.is_ok(), "{:?}", v.problem);
+    assert_eq!(v.checked, 50);
+    assert_eq!(v.first_seq, Some(1));
+    let head = v.head.unwrap();
+    assert_eq!(head.seq, 50);
+    assert_eq!(head.hash, s.get(50).unwrap().unwrap().hash);
+}
+
+#[test]
+fn field_change_is_named() {
+    let (_d, path) = filled(10);
+    sql(&path, "UPDATE records SET event = replace(event, 'read_file', 'rm_file') WHERE seq = 4");
+    assert_eq!(problem(&path), (4, ProblemKind::Changed));
+}
+
+#[test]
+fn indexed_column_change_is_named() {
+    let (_d, path) = filled(10);
+    sql(&path, "UPDATE records SET decision = 'deny' WHERE seq = 6");
+    assert_eq!(problem(&path), (6, ProblemKind::Changed));
+}
+
+#[test]
+fn deletion_is_named() {
+    let (_d, path) = filled(10);
+    sql(&path, "DELETE FROM records WHERE seq = 5");
+    let (seq, kind) = problem(&path);
+    assert_eq!(kind, ProblemKind::Removed);
+    assert_eq!(seq, 6);
+}
+
+#[test]
+fn cut_tail_is_named() {
+    let (_d, path) = filled(10);
+    sql(&path, "DELETE FROM records WHERE seq >= 9");
+    let (_, kind) = problem(&path);
+    assert_eq!(kind, ProblemKind::Truncated);
+}
+
+#[test]
+fn swap_is_named() {
+    let (_d, path) = filled(10);
+    sql(
+        &path,
+        "UPDATE records SET seq = -1 WHERE seq = 3;
+         UPDATE records SET seq = 3 WHERE seq = 4;
+         UPDATE records SET seq = 4 WHERE seq = -1;",
+    );
+    let (seq, kind) = problem(&path);
+    assert_eq!(seq, 3);
+    assert!(matches!(kind, ProblemKind::Reordered | ProblemKind::Changed), "{kind:?}");
+}
+
+#[test]
+fn prune_keeps_verify_green_and_checkpoint_tamper_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut s = Store::open(&path).unwrap();
+    let old = OffsetDateTime::now_utc() - Duration::days(10);
+    for i in 1..=20 {
+        s.append(&event(i, old)).unwrap();
+    }
+    let now = OffsetDateTime::now_utc();
+    for i in 21..=30 {
+        s.append(&event(i, now)).unwrap();
+    }
+    let cp = s.prune(now - Duration::days(1)).unwrap().expect("a checkpoint");
+    assert_eq!(cp.through_seq, 20);
+    assert_eq!(cp.pruned, 20);
+    let v = s.verify().unwrap();
+    assert!(v.is_ok(), "{:?}", v.problem);
+    assert_eq!(v.first_seq, Some(21));
+    assert_eq!(v.checkpoint.as_ref().map(|c| c.through_seq), Some(20));
+    // Appends after a prune continue the chain.
+    s.append(&event(99, now)).unwrap();
+    assert!(s.verify().unwrap().is_ok());
+    drop(s);
+
+    sql(&path, "UPDATE checkpoints SET through_hash = replace(through_hash, substr(through_hash, 1, 1), 'f')");
+    let v = Store::open_existing(&path).unwrap().verify().unwrap();
+    let p = v.problem.expect("altered checkpoint must be found");
+    assert!(matches!(p.kind, ProblemKind::Checkpoint | ProblemKind::Reordered), "{p:?}");
+}
+
+/// Acts as a writer process when `MCPWALL_AUDIT_WRITER=path,count[,ack]` is set; a no-op
+/// otherwise. With `ack`, prints each committed seq on its own line.
+#[test]
+fn writer_process() {
+    let Ok(spec) = std::env::var(WRITER_ENV) else { return };
+    let mut parts = spec.split(',');
+    let path = PathBuf::from(parts.next().unwrap());
+    let count: u64 = parts.next().unwrap().parse().unwrap();
+    let ack = parts.next() == Some("ack");
+    let mut s = Store::open(&path).unwrap();
+    let pid = u64::from(std::process::id());
+    for i in 0..count {
+        let r = s.append(&event(pid * 1000 + i, OffsetDateTime::now_utc())).unwrap();
+        if ack {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "ack {}", r.seq).unwrap();
+            out.flush().unwrap();
+        }
+    }
+}
+
+fn spawn_writer(path: &Path, count: u64, ack: bool) -> std::process::Child {
+    let spec = format!("{},{count}{}", path.display(), if ack { ",ack" } else { "" });
+    Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "writer_process", "--nocapture", "--test-threads=1"])
+        .env(WRITER_ENV, spec)
+        .stdout(if ack { Stdio::piped() } else { Stdio::null() })
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn three_processes_keep_one_chain() {
+    if std::env::var(WRITER_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    drop(Store::open(&path).unwrap());
+    let kids: Vec<_> = (0..3).map(|_| spawn_writer(&path, 200, false)).collect();
+    for mut k in kids {
+        assert!(k.wait().unwrap().success());
+    }
+    let s = Store::open_existing(&path).unwrap();
+    assert_eq!(s.count().unwrap(), 600);
+    let v = s.verify().unwrap();
+    assert!(v.is_ok(), "{:?}", v.problem);
+    assert_eq!(v.checked, 600);
+    assert_eq!(v.head.unwrap().seq, 600);
+}
+
+#[test]
+fn sigkill_keeps_acknowledged_records() {
+    if std::env::var(WRITER_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    drop(Store::open(&path).unwrap());
+    let mut child = spawn_writer(&path, 100_000, true);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acked = Vec::new();
+    while acked.len() < 25 {
+        let line = lines.next().expect("writer ended early").unwrap();
+        if let Some(seq) = line.strip_prefix("ack ") {
+            acked.push(seq.parse::<u64>().unwrap());
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // Lines the writer printed before the kill are acknowledged too.
+    for line in lines.map_while(Result::ok) {
+        if let Some(seq) = line.strip_prefix("ack ") {
+            acked.push(seq.parse::<u64>().unwrap());
+        }
+    }
+    let s = Store::open_existing(&path).unwrap();
+    for seq in &acked {
+        assert!(s.get(*seq).unwrap().is_some(), "acknowledged seq {seq} lost");
+    }
+    let v = s.verify().unwrap();
+    assert!(v.is_ok(), "{:?}", v.problem);
+    assert!(v.checked >= acked.len() as u64);
+}
