@@ -45,6 +45,21 @@ def _reset_fs(tmp: Path) -> None:
     root = tmp / "fsroot"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
+    # Under the sandbox a root-run gateway starts servers as an unprivileged uid.
+    root.chmod(0o777)
+
+
+def _toml_config(tmp: Path, servers: dict[str, list[str]]) -> Path:
+    """An mcpwall TOML config; the filesystem server's root is declared read-write, as a user
+    would have to: the sandbox shows a server nothing of the host that config does not name."""
+    lines = []
+    for name, cmd in servers.items():
+        lines += [f"[servers.{name}]", f"command = {json.dumps(cmd[0])}", f"args = {json.dumps(cmd[1:])}"]
+        if name == "filesystem":
+            lines += [f"[servers.{name}.sandbox.paths]", f"read_write = [{json.dumps(str(tmp / 'fsroot'))}]"]
+    path = tmp / "mcpwall.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def _diff(a: Any, b: Any, path: str = "") -> str:
@@ -82,16 +97,22 @@ def test_stdio_wrap_matches_direct(server: str, mode: str, env: Env, tmp_path: P
     _reset_fs(tmp_path)
     direct = anyio.run(run, cmd, tmp_path / "direct.err")
     _reset_fs(tmp_path)
-    proxied = anyio.run(run, wrap_cmd(cmd), tmp_path / "wrap.err")
+    argv = wrap_cmd(cmd)
+    if server == "filesystem":
+        argv = [str(MCPWALL), "wrap", "--config", str(_toml_config(tmp_path, {server: cmd})), "--server", server]
+    proxied = anyio.run(run, argv, tmp_path / "wrap.err")
     assert direct == proxied, _diff(direct, proxied)
 
 
 def serve(env: Env, servers: dict[str, list[str]], tmp_path: Path) -> tuple[subprocess.Popen, int]:
     """Starts `mcpwall serve` on a free loopback port with a host-style JSON config."""
-    config = tmp_path / "mcp.json"
-    config.write_text(
-        json.dumps({"mcpServers": {name: {"command": cmd[0], "args": cmd[1:]} for name, cmd in servers.items()}})
-    )
+    if "filesystem" in servers:
+        config = _toml_config(tmp_path, servers)
+    else:
+        config = tmp_path / "mcp.json"
+        config.write_text(
+            json.dumps({"mcpServers": {name: {"command": cmd[0], "args": cmd[1:]} for name, cmd in servers.items()}})
+        )
     port = free_port()
     errlog = open(tmp_path / "serve.err", "w")
     proc = subprocess.Popen(

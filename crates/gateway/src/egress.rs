@@ -291,8 +291,28 @@ static PROXIES: OnceLock<Mutex<HashMap<String, RunningProxy>>> = OnceLock::new()
 
 /// Sets the sink that egress decisions and sandbox warnings are recorded in (call once at
 /// startup; later calls are ignored).
-pub fn set_audit_sink(sink: Arc<dyn AuditSink>) {
-    let _ = AUDIT.set(sink);
+///
+/// Only a weak reference is kept: the static lives for the whole process, and a strong one
+/// would keep the audit feed open forever, so the CLI's final drain at exit would never end.
+/// Events after the caller dropped its sink have nowhere to go and are logged instead.
+pub fn set_audit_sink(sink: &Arc<dyn AuditSink>) {
+    let _ = AUDIT.set(Arc::new(WeakSink(Arc::downgrade(sink))));
+}
+
+/// Forwards to a sink while it is alive.
+struct WeakSink(std::sync::Weak<dyn AuditSink>);
+
+impl AuditSink for WeakSink {
+    fn record(&self, event: AuditEvent) {
+        match self.0.upgrade() {
+            Some(sink) => sink.record(event),
+            None => tracing::warn!(?event, "audit sink closed; egress event not recorded"),
+        }
+    }
+
+    fn redactor(&self) -> Option<crate::audit_sink::Redactor> {
+        self.0.upgrade().and_then(|s| s.redactor())
+    }
 }
 
 /// The sink set with [`set_audit_sink`], or a null sink.

@@ -102,7 +102,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let redactor: Redactor = mcpwall_detect::redact::redact;
+    let redactor: Redactor = audit_sink::redact_payload;
     let (sink, feed): (Arc<dyn AuditSink>, _) = match &appender {
         Some(a) => {
             let (sink, feed) = audit_sink::appender_sink(a.clone(), Some(redactor))?;
@@ -110,6 +110,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => (Arc::new(NullSink), None),
     };
+    // Egress-proxy decisions and best-effort sandbox warnings go to the same trail.
+    mcpwall_gateway::egress::set_audit_sink(&sink);
     let result = rt.block_on(serve(&args, &config, Arc::clone(&sink)));
     drop(rt);
     drop(sink);

@@ -216,6 +216,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         None => (Arc::new(NullSink), None),
     };
+    // Egress-proxy decisions and best-effort sandbox warnings go to the same trail.
+    mcpwall_gateway::egress::set_audit_sink(&sink);
     let code = rt.block_on(serve(plan, Arc::clone(&sink)));
     // Dropping the runtime drops every task holding the sink; then the feed thread drains.
     drop(rt);
