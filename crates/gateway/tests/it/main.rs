@@ -131,7 +131,9 @@ impl Gateway {
     }
 
     pub fn recv_raw(&self) -> String {
-        self.lines.recv_timeout(WAIT).expect("no message from mcpwall in time")
+        self.lines
+            .recv_timeout(WAIT)
+            .expect("no message from mcpwall in time")
     }
 
     pub fn recv(&self) -> Value {

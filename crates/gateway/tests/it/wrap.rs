@@ -47,7 +47,8 @@ fn transparent_for_unknown_methods_fields_batches_and_server_requests() {
     assert_eq!(req["id"], "srv-9");
     g.send(&json!({"jsonrpc": "2.0", "id": "srv-9", "result": {"role": "assistant", "content": {"type": "text", "text": "ok"}, "x-client": 1}}));
     let (r, _) = g.recv_id(&json!(9));
-    let seen: Value = serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    let seen: Value =
+        serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(seen["result"]["x-client"], 1);
 
     // The 2026-07-28 handshake passes as well.
@@ -73,14 +74,24 @@ fn malformed_and_oversized_input_gets_errors_and_the_gateway_keeps_working() {
     assert_eq!(e["id"], 3);
 
     // One line far beyond the cap: a clean error, not a crash, not a buffer of it.
-    let huge = format!(r#"{{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{{"name":"echo","arguments":{{"s":"{}"}}}}}}"#, "a".repeat(1 << 20));
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{{"name":"echo","arguments":{{"s":"{}"}}}}}}"#,
+        "a".repeat(1 << 20)
+    );
     g.send_raw(&huge);
     let e = g.recv();
     assert_eq!(e["error"]["code"], -32600);
-    assert!(e["error"]["message"].as_str().unwrap().contains("exceeds the limit"));
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("exceeds the limit"));
 
     // Too deep: refused by the limits stage, with the id.
-    let deep = format!(r#"{{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{{"name":"echo","arguments":{{"a":{}1{}}}}}}}"#, "[".repeat(20), "]".repeat(20));
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{{"name":"echo","arguments":{{"a":{}1{}}}}}}}"#,
+        "[".repeat(20),
+        "]".repeat(20)
+    );
     g.send_raw(&deep);
     let (e, _) = g.recv_id(&json!(5));
     assert_eq!(e["error"]["code"], -32043);
@@ -101,10 +112,14 @@ fn timeout_answers_the_client_and_cancels_upstream() {
     g.initialize();
     let e = g.call(11, "slow", json!({}));
     assert_eq!(e["error"]["code"], -32001);
-    assert!(e["error"]["message"].as_str().unwrap().contains("timed out"));
+    assert!(e["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("timed out"));
     let r = g.call(12, "cancelled?", json!({}));
     assert!(r["result"].is_object(), "{r}");
-    let ids: Value = serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    let ids: Value =
+        serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(ids, json!([11]));
 }
 
@@ -112,10 +127,13 @@ fn timeout_answers_the_client_and_cancels_upstream() {
 fn client_cancellation_is_forwarded() {
     let mut g = Gateway::start(Opts::default());
     g.initialize();
-    g.send(&json!({"jsonrpc": "2.0", "id": 21, "method": "tools/call", "params": {"name": "slow"}}));
+    g.send(
+        &json!({"jsonrpc": "2.0", "id": 21, "method": "tools/call", "params": {"name": "slow"}}),
+    );
     g.send(&json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": 21, "reason": "user"}}));
     let r = g.call(22, "cancelled?", json!({}));
-    let ids: Value = serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
+    let ids: Value =
+        serde_json::from_str(r["result"]["content"][0]["text"].as_str().unwrap()).unwrap();
     assert_eq!(ids, json!([21]));
 }
 
@@ -139,11 +157,18 @@ fn kill_switch_refuses_tool_calls_within_a_second_and_resume_restores() {
     assert!(g.call(1, "echo", json!({}))["result"].is_object());
 
     let out = g.mcpwall(&["kill", "--server", "mock", "--reason", "incident 42"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let took = until(&mut g, 100, |r| r["error"]["code"] == -32040);
     assert!(took < Duration::from_secs(1), "kill switch took {took:?}");
     let r = g.call(400, "echo", json!({}));
-    assert!(r["error"]["message"].as_str().unwrap().contains("incident 42"));
+    assert!(r["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("incident 42"));
     // Other methods keep working.
     let l = g.request(401, "tools/list", json!({}));
     assert!(l["result"]["tools"].is_array());
@@ -168,8 +193,12 @@ fn kill_switch_refuses_tool_calls_within_a_second_and_resume_restores() {
 fn upstream_crash_fails_inflight_and_ends_the_session() {
     let mut g = Gateway::start(Opts::default());
     g.initialize();
-    g.send(&json!({"jsonrpc": "2.0", "id": 30, "method": "tools/call", "params": {"name": "slow"}}));
-    g.send(&json!({"jsonrpc": "2.0", "id": 31, "method": "tools/call", "params": {"name": "crash"}}));
+    g.send(
+        &json!({"jsonrpc": "2.0", "id": 30, "method": "tools/call", "params": {"name": "slow"}}),
+    );
+    g.send(
+        &json!({"jsonrpc": "2.0", "id": 31, "method": "tools/call", "params": {"name": "crash"}}),
+    );
     let mut ids = Vec::new();
     for _ in 0..2 {
         let e = g.recv();
@@ -208,7 +237,11 @@ fn client_eof_terminates_and_reaps_the_child() {
     let mut g = Gateway::start(Opts::default());
     g.initialize();
     let r = g.call(50, "pid", json!({}));
-    let pid: u32 = r["result"]["content"][0]["text"].as_str().unwrap().parse().unwrap();
+    let pid: u32 = r["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
     // Answers in flight at EOF are still delivered (as with a direct server).
     g.send(&json!({"jsonrpc": "2.0", "id": 51, "method": "tools/call", "params": {"name": "echo", "arguments": {"last": true}}}));
@@ -225,7 +258,11 @@ fn client_eof_terminates_and_reaps_the_child() {
 fn audit_trail_records_the_session() {
     let mut g = Gateway::start(Opts::default());
     g.initialize();
-    g.call(60, "echo", json!({"secret": "ghp_R4nd0mT0k3nV4lu3Xq9Lm2Np8Zt6Wy1Kc3Hb5Jd"}));
+    g.call(
+        60,
+        "echo",
+        json!({"secret": "ghp_R4nd0mT0k3nV4lu3Xq9Lm2Np8Zt6Wy1Kc3Hb5Jd"}),
+    );
     let out = g.mcpwall(&["kill", "--server", "mock", "--reason", "audit test"]);
     assert!(out.status.success());
     until(&mut g, 61, |r| r["error"]["code"] == -32040);
@@ -233,8 +270,19 @@ fn audit_trail_records_the_session() {
     assert!(g.wait_exit().success());
     let store = mcpwall_audit::Store::open_existing(g.audit_db()).unwrap();
     let records = store.tail(1000).unwrap();
-    let kinds: Vec<String> = records.iter().map(|r| r.event.kind.as_str().to_owned()).collect();
-    for k in ["session_start", "handshake", "call", "result", "denial", "kill_switch", "session_end"] {
+    let kinds: Vec<String> = records
+        .iter()
+        .map(|r| r.event.kind.as_str().to_owned())
+        .collect();
+    for k in [
+        "session_start",
+        "handshake",
+        "call",
+        "result",
+        "denial",
+        "kill_switch",
+        "session_end",
+    ] {
         assert!(kinds.iter().any(|x| x == k), "no `{k}` record in {kinds:?}");
     }
     let call = records
@@ -243,8 +291,15 @@ fn audit_trail_records_the_session() {
         .unwrap();
     assert_eq!(call.event.tool.as_deref(), Some("echo"));
     assert!(call.event.args_sha256.is_some());
-    let text = serde_json::to_string(&records.iter().map(|r| &r.event).collect::<Vec<_>>()).unwrap();
-    assert!(!text.contains("ghp_R4nd0mT0k3nV4lu3Xq9Lm2Np8Zt6Wy1Kc3Hb5Jd"), "a secret reached the trail in clear");
-    let denial = records.iter().find(|r| r.event.kind.as_str() == "denial").unwrap();
+    let text =
+        serde_json::to_string(&records.iter().map(|r| &r.event).collect::<Vec<_>>()).unwrap();
+    assert!(
+        !text.contains("ghp_R4nd0mT0k3nV4lu3Xq9Lm2Np8Zt6Wy1Kc3Hb5Jd"),
+        "a secret reached the trail in clear"
+    );
+    let denial = records
+        .iter()
+        .find(|r| r.event.kind.as_str() == "denial")
+        .unwrap();
     assert_eq!(denial.event.rule.as_deref(), Some("kill_switch"));
 }
