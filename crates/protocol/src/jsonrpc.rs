@@ -282,8 +282,7 @@ pub fn classify(text: &[u8], limits: &Limits) -> Result<Envelope, EnvelopeError>
         });
     }
     let max_depth = limits.max_depth.min(HARD_MAX_DEPTH);
-    let depth =
-        scan_depth(text, max_depth).ok_or(EnvelopeError::TooDeep { max: max_depth })?;
+    let depth = scan_depth(text, max_depth).ok_or(EnvelopeError::TooDeep { max: max_depth })?;
     let start = text
         .iter()
         .position(|b| !b.is_ascii_whitespace())

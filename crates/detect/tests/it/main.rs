@@ -1,7 +1,7 @@
 //! Integration tests of mcpwall-detect (one binary; one module per area).
 
-mod text;
 mod pii;
 mod redact;
 mod secrets;
+mod text;
 mod url_guard;
