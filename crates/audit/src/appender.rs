@@ -69,7 +69,10 @@ struct AckState {
 impl AckState {
     fn outcome(&self, t: u64) -> Option<Result<(), AuditError>> {
         if t <= self.done {
-            let failed = self.failures.iter().find(|(a, b, _)| (*a..=*b).contains(&t));
+            let failed = self
+                .failures
+                .iter()
+                .find(|(a, b, _)| (*a..=*b).contains(&t));
             Some(match failed {
                 Some((_, _, e)) => Err(AuditError::Append(e.clone())),
                 None => Ok(()),
@@ -100,8 +103,9 @@ impl Shared {
             f(&mut st);
             let done = st.done;
             let stopped = st.stopped;
-            let (ready, pending): (Vec<_>, Vec<_>) =
-                std::mem::take(&mut st.wakers).into_iter().partition(|(t, _)| *t <= done || stopped);
+            let (ready, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut st.wakers)
+                .into_iter()
+                .partition(|(t, _)| *t <= done || stopped);
             st.wakers = pending;
             ready
         };
@@ -220,7 +224,12 @@ impl Appender {
             if let Some(r) = st.outcome(ticket.0) {
                 return r;
             }
-            st = self.inner.shared.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self
+                .inner
+                .shared
+                .cv
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
         }
     }
 
@@ -263,7 +272,12 @@ impl Appender {
             if st.stopped {
                 return Err(AuditError::Closed);
             }
-            st = self.inner.shared.cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self
+                .inner
+                .shared
+                .cv
+                .wait(st)
+                .unwrap_or_else(|p| p.into_inner());
         }
     }
 
@@ -290,7 +304,9 @@ pub struct Acked {
 
 impl std::fmt::Debug for Acked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Acked").field("ticket", &self.ticket).finish()
+        f.debug_struct("Acked")
+            .field("ticket", &self.ticket)
+            .finish()
     }
 }
 
@@ -303,7 +319,8 @@ impl Future for Acked {
             Some(r) => Poll::Ready(r),
             None => {
                 let t = self.ticket;
-                st.wakers.retain(|(wt, w)| !(*wt == t && w.will_wake(cx.waker())));
+                st.wakers
+                    .retain(|(wt, w)| !(*wt == t && w.will_wake(cx.waker())));
                 st.wakers.push((t, cx.waker().clone()));
                 Poll::Pending
             }
@@ -353,7 +370,8 @@ fn writer(mut store: Store, rx: Receiver<Msg>, shared: &Shared, opts: &AppenderO
                     if st.failures.len() >= MAX_FAILURES {
                         st.failures.pop_front();
                     }
-                    st.failures.push_back((first_ticket, last_ticket, e.to_string()));
+                    st.failures
+                        .push_back((first_ticket, last_ticket, e.to_string()));
                 }
             }
         });

@@ -61,6 +61,9 @@ mod tests {
     #[test]
     fn sorted_compact_escaped() {
         let v = json!({"b": 1, "a": {"z": [true, null, "x\n\u{1}é"], "y": -3}, "A": "/"});
-        assert_eq!(to_string(&v), r#"{"A":"/","a":{"y":-3,"z":[true,null,"x\n\u0001é"]},"b":1}"#);
+        assert_eq!(
+            to_string(&v),
+            r#"{"A":"/","a":{"y":-3,"z":[true,null,"x\n\u0001é"]},"b":1}"#
+        );
     }
 }

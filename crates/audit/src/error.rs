@@ -37,7 +37,9 @@ pub enum AuditError {
         reason: String,
     },
     /// The database was written by an incompatible version.
-    #[error("audit trail `{path}` has schema version {found}, this mcpwall reads version {expected}")]
+    #[error(
+        "audit trail `{path}` has schema version {found}, this mcpwall reads version {expected}"
+    )]
     Schema {
         /// The database path.
         path: PathBuf,

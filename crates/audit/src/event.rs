@@ -116,9 +116,9 @@ impl FromStr for EventKind {
             other => {
                 let ok = !other.is_empty()
                     && other.len() <= 64
-                    && other
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.');
+                    && other.bytes().all(|b| {
+                        b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'
+                    });
                 if !ok {
                     return Err(InvalidKind(other.to_owned()));
                 }
@@ -461,7 +461,13 @@ impl Event {
 
     /// Records a result from a summary the caller already computed.
     #[must_use]
-    pub fn result_summary(mut self, size: u64, sha256: String, is_error: bool, excerpt: Option<String>) -> Self {
+    pub fn result_summary(
+        mut self,
+        size: u64,
+        sha256: String,
+        is_error: bool,
+        excerpt: Option<String>,
+    ) -> Self {
         let mut truncated = false;
         let excerpt = excerpt.map(|mut t| {
             truncated = cap_text(&mut t, DEFAULT_CAP);
@@ -479,7 +485,12 @@ impl Event {
 
     /// Sets the decision, the rule id that made it and a reason.
     #[must_use]
-    pub fn decision(mut self, decision: Decision, rule: Option<&str>, reason: Option<&str>) -> Self {
+    pub fn decision(
+        mut self,
+        decision: Decision,
+        rule: Option<&str>,
+        reason: Option<&str>,
+    ) -> Self {
         self.decision = Some(decision);
         self.rule = rule.map(str::to_owned);
         self.reason = reason.map(str::to_owned);
@@ -534,7 +545,10 @@ mod tests {
             assert_eq!(k.as_str(), *name);
             assert!(!matches!(k, EventKind::Other(_)));
         }
-        assert_eq!("approval".parse::<EventKind>().unwrap(), EventKind::Other("approval".into()));
+        assert_eq!(
+            "approval".parse::<EventKind>().unwrap(),
+            EventKind::Other("approval".into())
+        );
         assert!("Bad Kind".parse::<EventKind>().is_err());
         let back: EventKind = serde_json::from_str("\"Weird Future\"").unwrap();
         assert_eq!(back.as_str(), "Weird Future");
@@ -555,17 +569,34 @@ mod tests {
         let big = "x".repeat(10_000);
         let ev = Event::new(EventKind::Call).args(big.as_bytes(), Some(&big));
         assert_eq!(ev.args_size, Some(10_000));
-        assert_eq!(ev.args_sha256.as_deref(), Some(sha256_hex(big.as_bytes()).as_str()));
+        assert_eq!(
+            ev.args_sha256.as_deref(),
+            Some(sha256_hex(big.as_bytes()).as_str())
+        );
         assert!(ev.args_truncated);
-        assert_eq!(ev.args.as_ref().unwrap().len(), DEFAULT_CAP + TRUNCATION_MARKER.len());
+        assert_eq!(
+            ev.args.as_ref().unwrap().len(),
+            DEFAULT_CAP + TRUNCATION_MARKER.len()
+        );
         let mut ev = ev;
-        ev.apply_caps(Caps { args: 10, excerpt: 10 });
-        assert_eq!(ev.args.as_deref(), Some(format!("xxxxxxxxxx{TRUNCATION_MARKER}").as_str()));
+        ev.apply_caps(Caps {
+            args: 10,
+            excerpt: 10,
+        });
+        assert_eq!(
+            ev.args.as_deref(),
+            Some(format!("xxxxxxxxxx{TRUNCATION_MARKER}").as_str())
+        );
     }
 
     #[test]
     fn decisions_parse() {
-        for d in [Decision::Allow, Decision::Deny, Decision::Modify, Decision::Hold] {
+        for d in [
+            Decision::Allow,
+            Decision::Deny,
+            Decision::Modify,
+            Decision::Hold,
+        ] {
             assert_eq!(d.as_str().parse::<Decision>().unwrap(), d);
         }
         assert!("maybe".parse::<Decision>().is_err());

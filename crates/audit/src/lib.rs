@@ -25,8 +25,8 @@ pub use appender::{Acked, Appender, AppenderOptions, Ticket};
 pub use chain::{canonical_event, record_hash, Record, GENESIS_HASH};
 pub use error::AuditError;
 pub use event::{
-    cap_text, sha256_hex, Caps, Decision, Event, EventKind, InvalidDecision, InvalidKind, ResultSummary, DEFAULT_CAP,
-    TRUNCATION_MARKER,
+    cap_text, sha256_hex, Caps, Decision, Event, EventKind, InvalidDecision, InvalidKind,
+    ResultSummary, DEFAULT_CAP, TRUNCATION_MARKER,
 };
 pub use store::{Checkpoint, Filter, Head, Store, StoreOptions, Synchronous, SCHEMA_VERSION};
 pub use verify::{Problem, ProblemKind, Verification};
@@ -51,7 +51,11 @@ fn resolve_path(get: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Path
         return Ok(x.join("mcpwall").join("audit.db"));
     }
     if let Some(h) = nonempty("HOME") {
-        return Ok(h.join(".local").join("share").join("mcpwall").join("audit.db"));
+        return Ok(h
+            .join(".local")
+            .join("share")
+            .join("mcpwall")
+            .join("audit.db"));
     }
     Err(AuditError::NoDataDir)
 }
@@ -63,18 +67,32 @@ mod tests {
     use std::ffi::OsString;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
-        let m: HashMap<String, OsString> = pairs.iter().map(|(k, v)| (k.to_string(), OsString::from(v))).collect();
+        let m: HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
         move |k| m.get(k).cloned()
     }
 
     #[test]
     fn default_path_order() {
-        let p = resolve_path(env(&[("MCPWALL_AUDIT", "/x/a.db"), ("XDG_DATA_HOME", "/d"), ("HOME", "/h")]));
+        let p = resolve_path(env(&[
+            ("MCPWALL_AUDIT", "/x/a.db"),
+            ("XDG_DATA_HOME", "/d"),
+            ("HOME", "/h"),
+        ]));
         assert_eq!(p.unwrap(), PathBuf::from("/x/a.db"));
-        let p = resolve_path(env(&[("MCPWALL_AUDIT", ""), ("XDG_DATA_HOME", "/d"), ("HOME", "/h")]));
+        let p = resolve_path(env(&[
+            ("MCPWALL_AUDIT", ""),
+            ("XDG_DATA_HOME", "/d"),
+            ("HOME", "/h"),
+        ]));
         assert_eq!(p.unwrap(), PathBuf::from("/d/mcpwall/audit.db"));
         let p = resolve_path(env(&[("XDG_DATA_HOME", "rel"), ("HOME", "/h")]));
-        assert_eq!(p.unwrap(), PathBuf::from("/h/.local/share/mcpwall/audit.db"));
+        assert_eq!(
+            p.unwrap(),
+            PathBuf::from("/h/.local/share/mcpwall/audit.db")
+        );
         assert!(matches!(resolve_path(env(&[])), Err(AuditError::NoDataDir)));
     }
 }

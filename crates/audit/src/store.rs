@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use time::OffsetDateTime;
 
 use crate::chain::{canonical_event, record_hash, Record, GENESIS_HASH};
@@ -157,7 +159,11 @@ fn prepare_path(path: &Path) -> Result<(), AuditError> {
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if !dir.exists() {
-            fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(io)?;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(io)?;
         }
     }
     fs::OpenOptions::new()
@@ -207,14 +213,17 @@ impl Store {
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(AuditError::Open {
                 path: path.to_owned(),
-                source: rusqlite::Error::InvalidParameterName(format!("journal mode `{mode}` instead of `wal`")),
+                source: rusqlite::Error::InvalidParameterName(format!(
+                    "journal mode `{mode}` instead of `wal`"
+                )),
             });
         }
         let sync = match opts.synchronous {
             Synchronous::Full => "FULL",
             Synchronous::Normal => "NORMAL",
         };
-        conn.pragma_update(None, "synchronous", sync).map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", sync)
+            .map_err(open_err)?;
         let mut store = Store {
             conn,
             path: path.to_owned(),
@@ -226,7 +235,9 @@ impl Store {
 
     fn init_schema(&mut self) -> Result<(), AuditError> {
         let path = self.path.clone();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let version: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         match version {
             0 => {
@@ -256,7 +267,8 @@ impl Store {
     pub fn append(&mut self, event: &Event) -> Result<Record, AuditError> {
         let mut out = Vec::with_capacity(1);
         self.append_slice(std::slice::from_ref(event), Some(&mut out))?;
-        out.pop().ok_or_else(|| AuditError::Append("no record written".to_owned()))
+        out.pop()
+            .ok_or_else(|| AuditError::Append("no record written".to_owned()))
     }
 
     /// Appends `events` in one transaction (one commit, one fsync) and returns their records.
@@ -268,9 +280,15 @@ impl Store {
     }
 
     /// Appends in one transaction; returns the last sequence number written (0 if none).
-    pub(crate) fn append_slice(&mut self, events: &[Event], out: Option<&mut Vec<Record>>) -> Result<u64, AuditError> {
+    pub(crate) fn append_slice(
+        &mut self,
+        events: &[Event],
+        out: Option<&mut Vec<Record>>,
+    ) -> Result<u64, AuditError> {
         let caps = self.caps;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let last = append_in(&tx, events, caps, out)?;
         tx.commit()?;
         Ok(last)
@@ -283,7 +301,9 @@ impl Store {
 
     /// Number of records kept.
     pub fn count(&self) -> Result<u64, AuditError> {
-        let n: i64 = self.conn.query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM records", [], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }
 
@@ -381,13 +401,18 @@ impl Store {
     pub fn prune(&mut self, before: OffsetDateTime) -> Result<Option<Checkpoint>, AuditError> {
         let caps = self.caps;
         let before_s = time_fmt::format(before);
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let Some(head) = read_last(&tx)? else {
             return Ok(None);
         };
         let first: Option<i64> = tx.query_row("SELECT MIN(seq) FROM records", [], |r| r.get(0))?;
-        let first_kept: Option<i64> =
-            tx.query_row("SELECT MIN(seq) FROM records WHERE time >= ?1", [&before_s], |r| r.get(0))?;
+        let first_kept: Option<i64> = tx.query_row(
+            "SELECT MIN(seq) FROM records WHERE time >= ?1",
+            [&before_s],
+            |r| r.get(0),
+        )?;
         let through = match first_kept {
             Some(s) => s - 1,
             None => to_i64(head.seq),
@@ -396,8 +421,14 @@ impl Store {
             return Ok(None);
         }
         let through_hash: String =
-            tx.query_row("SELECT hash FROM records WHERE seq = ?1", [through], |r| r.get(0))?;
-        let pruned: i64 = tx.query_row("SELECT COUNT(*) FROM records WHERE seq <= ?1", [through], |r| r.get(0))?;
+            tx.query_row("SELECT hash FROM records WHERE seq = ?1", [through], |r| {
+                r.get(0)
+            })?;
+        let pruned: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM records WHERE seq <= ?1",
+            [through],
+            |r| r.get(0),
+        )?;
         let event = Event::new(EventKind::Checkpoint)
             .detail("through_seq", through)
             .detail("through_hash", through_hash.clone())
@@ -564,10 +595,11 @@ pub(crate) fn raw_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
 
 impl RawRow {
     pub(crate) fn into_record(self) -> Result<Record, AuditError> {
-        let event: Event = serde_json::from_str(&self.event).map_err(|e| AuditError::Malformed {
-            seq: self.seq,
-            reason: e.to_string(),
-        })?;
+        let event: Event =
+            serde_json::from_str(&self.event).map_err(|e| AuditError::Malformed {
+                seq: self.seq,
+                reason: e.to_string(),
+            })?;
         Ok(Record {
             seq: self.seq,
             prev_hash: self.prev_hash,

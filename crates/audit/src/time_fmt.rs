@@ -30,7 +30,9 @@ pub fn format(t: OffsetDateTime) -> String {
 pub fn parse(s: &str) -> Result<OffsetDateTime, time::error::Parse> {
     match PrimitiveDateTime::parse(s, FORMAT) {
         Ok(p) => Ok(p.assume_utc()),
-        Err(_) => OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map(normalize),
+        Err(_) => {
+            OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map(normalize)
+        }
     }
 }
 
@@ -52,8 +54,14 @@ mod tests {
     fn fixed_width_utc_micros() {
         let t = datetime!(2026-11-21 17:09:05.123456789 +02:00);
         assert_eq!(format(t), "2026-11-21T15:09:05.123456Z");
-        assert_eq!(format(datetime!(2026-01-02 03:04:05 UTC)), "2026-01-02T03:04:05.000000Z");
+        assert_eq!(
+            format(datetime!(2026-01-02 03:04:05 UTC)),
+            "2026-01-02T03:04:05.000000Z"
+        );
         assert_eq!(parse("2026-11-21T15:09:05.123456Z").unwrap(), normalize(t));
-        assert_eq!(parse("2026-11-21T17:09:05.5+02:00").unwrap(), datetime!(2026-11-21 15:09:05.5 UTC));
+        assert_eq!(
+            parse("2026-11-21T17:09:05.5+02:00").unwrap(),
+            datetime!(2026-11-21 15:09:05.5 UTC)
+        );
     }
 }

@@ -55,7 +55,13 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "record {} {}: {}", self.seq, self.kind.as_str(), self.message)
+        write!(
+            f,
+            "record {} {}: {}",
+            self.seq,
+            self.kind.as_str(),
+            self.message
+        )
     }
 }
 
@@ -132,7 +138,10 @@ impl Store {
                     Problem {
                         seq,
                         kind: ProblemKind::Checkpoint,
-                        message: format!("the checkpoint says records up to {} were pruned", expect_seq - 1),
+                        message: format!(
+                            "the checkpoint says records up to {} were pruned",
+                            expect_seq - 1
+                        ),
                     }
                 };
                 v.problem = Some(problem);
@@ -144,6 +153,19 @@ impl Store {
                     seq,
                     kind: ProblemKind::Changed,
                     message: "content does not match its hash".to_owned(),
+                });
+                return Ok(v);
+            }
+            if raw.prev_hash != expect_prev && v.checked == 0 && checkpoint.is_some() {
+                // The first record kept must follow the hash the checkpoint names: either
+                // the checkpoint or that record was altered; name the checkpoint.
+                v.problem = Some(Problem {
+                    seq,
+                    kind: ProblemKind::Checkpoint,
+                    message: format!(
+                        "it does not follow the checkpoint's hash of record {}",
+                        seq.saturating_sub(1)
+                    ),
                 });
                 return Ok(v);
             }
@@ -175,11 +197,16 @@ impl Store {
             }
             v.checked += 1;
             expect_prev = raw.hash.clone();
-            v.head = Some(Head { seq, hash: raw.hash });
+            v.head = Some(Head {
+                seq,
+                hash: raw.hash,
+            });
             expect_seq = seq + 1;
         }
 
-        if let Some(problem) = checkpoint_problem(checkpoint.as_ref(), chain_checkpoint.as_ref(), v.first_seq) {
+        if let Some(problem) =
+            checkpoint_problem(checkpoint.as_ref(), chain_checkpoint.as_ref(), v.first_seq)
+        {
             v.problem = Some(problem);
             return Ok(v);
         }
@@ -198,7 +225,10 @@ impl Store {
                 v.problem = Some(Problem {
                     seq: last,
                     kind: ProblemKind::Changed,
-                    message: format!("the last record does not match the trail's head (record {})", head.seq),
+                    message: format!(
+                        "the last record does not match the trail's head (record {})",
+                        head.seq
+                    ),
                 });
             }
         }
@@ -209,7 +239,11 @@ impl Store {
     fn linkage_problem(&self, seq: u64, prev_hash: &str) -> Result<Problem, AuditError> {
         let follows: Option<i64> = self
             .conn
-            .query_row("SELECT seq FROM records WHERE hash = ?1 LIMIT 1", [prev_hash], |r| r.get(0))
+            .query_row(
+                "SELECT seq FROM records WHERE hash = ?1 LIMIT 1",
+                [prev_hash],
+                |r| r.get(0),
+            )
             .map(Some)
             .or_else(|e| match e {
                 rusqlite::Error::QueryReturnedNoRows => Ok(None),
@@ -219,7 +253,10 @@ impl Store {
             Some(other) if other != to_i64(seq) - 1 => Problem {
                 seq,
                 kind: ProblemKind::Reordered,
-                message: format!("it follows record {other}, not record {}", seq.saturating_sub(1)),
+                message: format!(
+                    "it follows record {other}, not record {}",
+                    seq.saturating_sub(1)
+                ),
             },
             _ => Problem {
                 seq,
