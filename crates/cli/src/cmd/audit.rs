@@ -13,8 +13,13 @@ use mcpwall_audit::{time_fmt, Decision, EventKind, Filter, Record, Store};
 macro_rules! parse_time {
     ($s:expr) => {{
         let s: &str = $s;
-        let attempt = if s.len() == 10 { format!("{s}T00:00:00Z") } else { s.to_owned() };
-        time_fmt::parse(&attempt).map_err(|_| anyhow::anyhow!("invalid time `{s}`: expected RFC 3339 or YYYY-MM-DD"))
+        let attempt = if s.len() == 10 {
+            format!("{s}T00:00:00Z")
+        } else {
+            s.to_owned()
+        };
+        time_fmt::parse(&attempt)
+            .map_err(|_| anyhow::anyhow!("invalid time `{s}`: expected RFC 3339 or YYYY-MM-DD"))
     }};
 }
 
@@ -104,8 +109,24 @@ pub enum Command {
 /// Runs the subcommand.
 pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
     match cmd {
-        Command::Tail { db, n, follow, json } => tail(&open(&db)?, n, follow, json),
-        Command::Query { db, since, until, session, server, tool, kind, decision, limit, json } => {
+        Command::Tail {
+            db,
+            n,
+            follow,
+            json,
+        } => tail(&open(&db)?, n, follow, json),
+        Command::Query {
+            db,
+            since,
+            until,
+            session,
+            server,
+            tool,
+            kind,
+            decision,
+            limit,
+            json,
+        } => {
             let filter = Filter {
                 since: since.as_deref().map(|s| parse_time!(s)).transpose()?,
                 until: until.as_deref().map(|s| parse_time!(s)).transpose()?,
@@ -114,11 +135,17 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 tool,
                 kind: kind
                     .as_deref()
-                    .map(|k| k.parse::<EventKind>().map_err(|_| anyhow::anyhow!("unknown event kind `{k}`")))
+                    .map(|k| {
+                        k.parse::<EventKind>()
+                            .map_err(|_| anyhow::anyhow!("unknown event kind `{k}`"))
+                    })
                     .transpose()?,
                 decision: decision
                     .as_deref()
-                    .map(|d| d.parse::<Decision>().map_err(|_| anyhow::anyhow!("unknown decision `{d}`")))
+                    .map(|d| {
+                        d.parse::<Decision>()
+                            .map_err(|_| anyhow::anyhow!("unknown decision `{d}`"))
+                    })
                     .transpose()?,
                 limit,
                 ..Filter::default()
@@ -135,7 +162,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             let store = open(&db)?;
             let mut w: Box<dyn Write> = match &out {
                 Some(p) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(p).with_context(|| format!("cannot create `{}`", p.display()))?,
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create `{}`", p.display()))?,
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
@@ -155,13 +183,8 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { db } => {
-            let store = match open(&db) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e:#}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            // A missing or unreadable trail is an error (exit 2 from main), never created.
+            let store = open(&db)?;
             let v = store.verify()?;
             match &v.problem {
                 None => {
@@ -169,7 +192,10 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                         Some(h) => (v.first_seq.unwrap_or(h.seq), h.seq, h.hash.as_str()),
                         None => (0, 0, mcpwall_audit::GENESIS_HASH),
                     };
-                    println!("ok: {} records verified (seq {first}..{head_seq}), head {head_hash}", v.checked);
+                    println!(
+                        "ok: {} records verified (seq {first}..{head_seq}), head {head_hash}",
+                        v.checked
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(p) => {
@@ -209,7 +235,6 @@ fn open(db: &DbArg) -> anyhow::Result<Store> {
     Ok(Store::open_existing(&path)?)
 }
 
-
 fn tail(store: &Store, n: usize, follow: bool, json: bool) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut last = 0;
@@ -220,7 +245,10 @@ fn tail(store: &Store, n: usize, follow: bool, json: bool) -> anyhow::Result<Exi
     while follow {
         let _ = out.flush();
         std::thread::sleep(Duration::from_millis(250));
-        let filter = Filter { after_seq: Some(last), ..Filter::default() };
+        let filter = Filter {
+            after_seq: Some(last),
+            ..Filter::default()
+        };
         store.for_each(&filter, |r| {
             last = last.max(r.seq);
             print_record(&mut out, &r, json);
