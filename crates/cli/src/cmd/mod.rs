@@ -5,6 +5,7 @@ pub mod config;
 pub mod detect;
 pub mod install;
 pub mod kill;
+pub mod lifecycle;
 pub mod ml;
 pub mod sandbox;
 pub mod serve;

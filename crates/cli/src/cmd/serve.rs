@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use mcpwall_gateway::audit_sink::{self, AuditSink, NullSink, Redactor};
+use mcpwall_gateway::audit_sink::AuditSink;
 use mcpwall_gateway::front::http::relayed::{relayed, Upstream};
 use mcpwall_gateway::front::http::{
     self, Connector, HttpFront, HttpFrontConfig, OriginPolicy, TokenTable,
@@ -66,7 +66,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    init_logging();
+    super::lifecycle::init_logging();
     let config = mcpwall_policy::load(&args.config).map_err(|e| anyhow::anyhow!("{e}"))?;
     for w in &config.warnings {
         eprintln!("mcpwall: warning: {w}");
@@ -89,40 +89,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
         )
     };
-    let appender = match &audit_path {
-        Some(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create `{}`", dir.display()))?;
-            }
-            Some(
-                mcpwall_audit::Appender::open(path)
-                    .with_context(|| format!("cannot open audit trail `{}`", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    let redactor: Redactor = audit_sink::redact_payload;
-    let (sink, feed): (Arc<dyn AuditSink>, _) = match &appender {
-        Some(a) => {
-            let (sink, feed) = audit_sink::appender_sink(a.clone(), Some(redactor))?;
-            (Arc::new(sink), Some(feed))
-        }
-        None => (Arc::new(NullSink), None),
-    };
-    // Egress-proxy decisions and best-effort sandbox warnings go to the same trail.
-    mcpwall_gateway::egress::set_audit_sink(&sink);
-    let result = rt.block_on(serve(&args, &config, Arc::clone(&sink)));
+    let trail = super::lifecycle::AuditTrail::open(audit_path.as_deref())?;
+    let result = rt.block_on(serve(&args, &config, Arc::clone(&trail.sink)));
+    // Dropping the runtime drops every task holding the sink; then the trail drains.
     drop(rt);
-    drop(sink);
-    if let Some(f) = feed {
-        let _ = f.join();
-    }
-    if let Some(a) = appender {
-        if let Err(e) = a.close() {
-            eprintln!("mcpwall: audit trail: {e}");
-        }
-    }
+    trail.finish();
     result
 }
 
@@ -206,7 +177,7 @@ async fn serve(
             "mcpwall: serving `{n}` at http://{addr}/mcp/{n} (legacy sse: http://{addr}/sse/{n})"
         );
     }
-    front.run(terminated()).await?;
+    front.run(super::lifecycle::terminated()).await?;
     for w in watchers {
         w.abort();
     }
@@ -292,30 +263,4 @@ async fn upstream_for(
             ))
         }
     }
-}
-
-async fn terminated() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-        _ = hup.recv() => {}
-    }
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MCPWALL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use mcpwall_gateway::audit_sink::{self, AuditSink, NullSink, Redactor};
+use mcpwall_gateway::audit_sink::AuditSink;
 use mcpwall_gateway::front;
 use mcpwall_gateway::killswitch::{self, KillSwitch, KillSwitchCheck};
 use mcpwall_gateway::launch::LaunchSpec;
@@ -187,7 +187,7 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    init_logging();
+    super::lifecycle::init_logging();
     let plan = plan(&args)?;
     // One session, one client: a single-threaded runtime keeps every hand-off on one thread and
     // the idle footprint small.
@@ -195,41 +195,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    let appender = match &plan.audit {
-        Some(path) => {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot create `{}`", dir.display()))?;
-            }
-            Some(
-                mcpwall_audit::Appender::open(path)
-                    .with_context(|| format!("cannot open audit trail `{}`", path.display()))?,
-            )
-        }
-        None => None,
-    };
-    let redactor: Redactor = audit_sink::redact_payload;
-    let (sink, feed): (Arc<dyn AuditSink>, _) = match &appender {
-        Some(a) => {
-            let (sink, feed) = audit_sink::appender_sink(a.clone(), Some(redactor))?;
-            (Arc::new(sink), Some(feed))
-        }
-        None => (Arc::new(NullSink), None),
-    };
-    // Egress-proxy decisions and best-effort sandbox warnings go to the same trail.
-    mcpwall_gateway::egress::set_audit_sink(&sink);
-    let code = rt.block_on(serve(plan, Arc::clone(&sink)));
-    // Dropping the runtime drops every task holding the sink; then the feed thread drains.
+    let trail = super::lifecycle::AuditTrail::open(plan.audit.as_deref())?;
+    let code = rt.block_on(serve(plan, Arc::clone(&trail.sink)));
+    // Dropping the runtime drops every task holding the sink; then the trail drains.
     drop(rt);
-    drop(sink);
-    if let Some(f) = feed {
-        let _ = f.join();
-    }
-    if let Some(a) = appender {
-        if let Err(e) = a.close() {
-            eprintln!("mcpwall: audit trail: {e}");
-        }
-    }
+    trail.finish();
     code
 }
 
@@ -253,7 +223,7 @@ async fn serve(plan: Plan, sink: Arc<dyn AuditSink>) -> anyhow::Result<ExitCode>
     let relay = Relay::new(ctx, stack, plan.relay).with_reconnect(Arc::new(upstream.clone()));
     let outcome = tokio::select! {
         o = relay.run(client, pipe) => Some(o),
-        () = terminated() => None,
+        () = super::lifecycle::terminated() => None,
     };
     let status = upstream.shutdown(Duration::from_secs(2)).await;
     if outcome.is_some() {
@@ -267,32 +237,4 @@ async fn serve(plan: Plan, sink: Arc<dyn AuditSink>) -> anyhow::Result<ExitCode>
         (None, _) => ExitCode::from(143),
         _ => ExitCode::SUCCESS,
     })
-}
-
-/// Resolves on SIGTERM, SIGINT or SIGHUP (the host shutting us down).
-async fn terminated() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-        _ = hup.recv() => {}
-    }
-}
-
-/// Logs to stderr (stdout carries the protocol); `MCPWALL_LOG` sets the filter.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("MCPWALL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }
