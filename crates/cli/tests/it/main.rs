@@ -1,8 +1,8 @@
 //! Integration tests of the gateway core through the real `mcpwall` binary: `mcpwall wrap`
 //! between this test (the client) and `mock_server.py` (the server).
 //!
-//! Needs the binary built first: `cargo build -p mcpwall` (the path is taken from
-//! `MCPWALL_BIN`, else `$CARGO_TARGET_DIR/debug/mcpwall`, else `target/debug/mcpwall`).
+//! Cargo builds the binary for these tests (`CARGO_BIN_EXE_mcpwall`); `MCPWALL_BIN`
+//! overrides it, e.g. to run them against a release build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
 mod wrap;
@@ -19,20 +19,10 @@ use serde_json::{json, Value};
 const WAIT: Duration = Duration::from_secs(20);
 
 pub fn mcpwall_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("MCPWALL_BIN") {
-        return PathBuf::from(p);
-    }
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    // Cargo builds this package's binary before its integration tests and names it here.
+    std::env::var_os("MCPWALL_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("../../target"));
-    let bin = target.join("debug/mcpwall");
-    assert!(
-        bin.is_file(),
-        "`{}` not found: run `cargo build -p mcpwall` first (or set MCPWALL_BIN)",
-        bin.display()
-    );
-    bin
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_mcpwall")))
 }
 
 pub fn mock_server() -> PathBuf {
