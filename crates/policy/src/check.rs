@@ -37,6 +37,7 @@ pub(crate) fn check(source: &Source, text: &str, root: &Node) -> Result<Config, 
         base_dir,
         errors: Vec::new(),
         warnings: Vec::new(),
+        findings: Vec::new(),
     };
     let config = match source.format {
         Format::Toml => cx.toml_root(root),
@@ -44,9 +45,15 @@ pub(crate) fn check(source: &Source, text: &str, root: &Node) -> Result<Config, 
     };
     cx.errors.sort_by_key(|(pos, _)| *pos);
     cx.warnings.sort_by_key(|(pos, _)| *pos);
+    cx.findings.sort_by_key(|(pos, _)| *pos);
     let warnings: Vec<Diagnostic> = cx.warnings.into_iter().map(|(_, d)| d).collect();
+    let findings: Vec<Diagnostic> = cx.findings.into_iter().map(|(_, d)| d).collect();
     if cx.errors.is_empty() {
-        Ok(Config { warnings, ..config })
+        Ok(Config {
+            warnings,
+            findings,
+            ..config
+        })
     } else {
         Err(ConfigErrors {
             errors: cx.errors.into_iter().map(|(_, d)| d).collect(),
@@ -63,6 +70,8 @@ struct Cx<'a> {
     base_dir: PathBuf,
     errors: Vec<(usize, Diagnostic)>,
     warnings: Vec<(usize, Diagnostic)>,
+    /// Deliberate weakenings (sandbox `off` / `best-effort`), see [`Config::findings`].
+    findings: Vec<(usize, Diagnostic)>,
 }
 
 /// `parent.key`, quoting keys that are not plain identifiers.
@@ -447,6 +456,7 @@ impl Cx<'_> {
             gateway,
             servers,
             warnings: Vec::new(),
+            findings: Vec::new(),
         }
     }
 
@@ -641,6 +651,9 @@ impl Cx<'_> {
         if let Some(e) = t.take("sandbox") {
             let sf = join(field, "sandbox");
             sandbox = self.sandbox(&e.value, &sf);
+            if matches!(transport, Some(Transport::Stdio(_))) {
+                self.sandbox_finding(e, &sf, sandbox.mode);
+            }
             if matches!(transport, Some(Transport::Http(_))) && sandbox != SandboxConfig::default()
             {
                 self.warn(
@@ -719,6 +732,11 @@ impl Cx<'_> {
             } else {
                 None
             },
+            network: if self.strict() {
+                t.take("network")
+            } else {
+                None
+            },
         };
         let kind = match (t.take("type"), t.take("transport")) {
             (Some(a), Some(b)) => {
@@ -786,6 +804,13 @@ impl Cx<'_> {
                             format!("`{name}` applies to `url` servers only"),
                         );
                     }
+                }
+                if let Some(e) = http_fields.network {
+                    self.error(
+                        &e.key_span,
+                        &join(field, "network"),
+                        "`network` applies to `url` servers only; a stdio server's network is `sandbox.network`",
+                    );
                 }
                 self.stdio(t, field, c, &stdio_fields)
             }
@@ -990,11 +1015,16 @@ impl Cx<'_> {
                 );
             }
         }
+        let mut network = NetworkPolicy::default();
+        if let Some(e) = f.network {
+            network = self.network(&e.value, &join(field, "network"));
+        }
         Some(Transport::Http(HttpTransport {
             url: url_ok?,
             protocol,
             headers,
             secret_headers,
+            network,
         }))
     }
 
@@ -1125,6 +1155,29 @@ impl Cx<'_> {
         }
         t.finish(self);
         s
+    }
+
+    /// Records a finding for a stdio server whose sandbox is not enforced, at the place the
+    /// mode is written (`sandbox = "off"` or `sandbox.mode`).
+    fn sandbox_finding(&mut self, entry: &Entry, field: &str, mode: SandboxMode) {
+        let message = match mode {
+            SandboxMode::Enforce => return,
+            SandboxMode::Off => {
+                "sandbox is off: the server runs with mcpwall's user, files and network (still no inherited environment)"
+            }
+            SandboxMode::BestEffort => {
+                "sandbox is best-effort: the server starts even when a sandbox feature is missing (see `mcpwall sandbox doctor`)"
+            }
+        };
+        let (span, field) = match &entry.value.kind {
+            Kind::Table(entries) => match entries.iter().find(|m| m.key == "mode") {
+                Some(m) => (m.value.span.clone(), join(field, "mode")),
+                None => (entry.key_span.clone(), field.to_owned()),
+            },
+            _ => (entry.value.span.clone(), field.to_owned()),
+        };
+        let d = self.diag(span.start, &field, message.to_owned());
+        self.findings.push(d);
     }
 
     fn sandbox_paths(&mut self, node: &Node, field: &str) -> SandboxPaths {
@@ -1344,6 +1397,7 @@ struct HttpFields<'n> {
     url: Option<&'n Entry>,
     headers: Option<&'n Entry>,
     secret_headers: Option<&'n Entry>,
+    network: Option<&'n Entry>,
 }
 
 /// What the keys of a name/value table are.
@@ -1465,6 +1519,7 @@ fn known_fields(path: &str) -> &'static [&'static str] {
             "url",
             "headers",
             "secret_headers",
+            "network",
             "type",
             "transport",
             "restart",

@@ -125,21 +125,56 @@ impl Rewrite {
     }
 }
 
-/// Rewrites each stdio server of `text` to run `MCPWALL wrap -- COMMAND ARGS...`, where
-/// `mcpwall` is the absolute path of the mcpwall binary. Servers already wrapped are left
-/// alone, so running it twice changes nothing the second time.
+/// Rewrites each stdio server of `text` to run `MCPWALL wrap [--pass-env NAME]... -- COMMAND
+/// ARGS...`, where `mcpwall` is the absolute path of the mcpwall binary. Servers already wrapped
+/// are left alone, so running it twice changes nothing the second time.
+///
+/// `wrap` starts servers with an empty environment; the host still sets the variables of the
+/// server's `env` block on the process it starts (now mcpwall), so each of their names is
+/// passed on with `--pass-env`. When the `env` block changed since (a name added or removed),
+/// the `--pass-env` list of an already wrapped server is brought up to date.
 pub fn wrap(text: &str, host: Host, mcpwall: &str) -> Result<Rewrite, InstallError> {
     rewrite(text, host, |server| {
         let Some((command, args)) = command_and_args(server) else {
             return Ok(None);
         };
-        if wrapped_command(&command, &args).is_some() {
-            return Err(Change::Unchanged);
+        let pass = env_names(server);
+        if let Some(inner) = wrapped_command(&command, &args) {
+            let wanted = wrap_args(&pass, inner);
+            return if wanted == args {
+                Err(Change::Unchanged)
+            } else {
+                Ok(Some((command, wanted)))
+            };
         }
-        let mut new_args = vec!["wrap".to_owned(), "--".to_owned(), command];
-        new_args.extend(args);
-        Ok(Some((mcpwall.to_owned(), new_args)))
+        let mut inner = vec![command];
+        inner.extend(args);
+        Ok(Some((mcpwall.to_owned(), wrap_args(&pass, inner))))
     })
+}
+
+/// `wrap --pass-env A --pass-env B -- INNER...`
+fn wrap_args(pass: &[String], inner: Vec<String>) -> Vec<String> {
+    let mut out = vec!["wrap".to_owned()];
+    for name in pass {
+        out.push("--pass-env".to_owned());
+        out.push(name.clone());
+    }
+    out.push("--".to_owned());
+    out.extend(inner);
+    out
+}
+
+/// The names in a server's `env` object that are valid variable names, in file order.
+fn env_names(server: &CstObject) -> Vec<String> {
+    let Some(env) = server.object_value("env") else {
+        return Vec::new();
+    };
+    env.properties()
+        .into_iter()
+        .filter_map(|p| p.decoded_name())
+        .filter(|n| crate::secret::is_env_name(n))
+        .collect()
 }
 
 /// Undoes [`wrap`] in place: each server running `mcpwall wrap -- COMMAND ARGS...` gets its
@@ -359,6 +394,8 @@ mod tests {
             v["mcpServers"]["fs"]["args"],
             serde_json::json!([
                 "wrap",
+                "--pass-env",
+                "A",
                 "--",
                 "npx",
                 "-y",
@@ -452,6 +489,78 @@ mod tests {
             !wrap(&r.text, Host::ClaudeDesktop, "C:\\mcpwall\\mcpwall.exe")
                 .unwrap()
                 .changed()
+        );
+    }
+
+    #[test]
+    fn env_names_are_passed_and_kept_in_step() {
+        let text = r#"{"mcpServers": {
+  "gh": {"command": "npx", "args": ["-y", "server-github"], "env": {"GITHUB_TOKEN": "t", "LOG_LEVEL": 3, "bad name": "x"}},
+  "none": {"command": "srv", "args": [], "env": {}}
+}}"#;
+        let r = wrap(text, Host::ClaudeDesktop, MCPWALL).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&r.text).unwrap();
+        assert_eq!(
+            v["mcpServers"]["gh"]["args"],
+            serde_json::json!([
+                "wrap",
+                "--pass-env",
+                "GITHUB_TOKEN",
+                "--pass-env",
+                "LOG_LEVEL",
+                "--",
+                "npx",
+                "-y",
+                "server-github"
+            ])
+        );
+        // The values stay where they were: only names go on the command line.
+        assert_eq!(v["mcpServers"]["gh"]["env"]["GITHUB_TOKEN"], "t");
+        assert_eq!(
+            v["mcpServers"]["none"]["args"],
+            serde_json::json!(["wrap", "--", "srv"])
+        );
+        // The loader still reads the same server (the inner command).
+        let p = std::path::Path::new("/cfg/claude_desktop_config.json");
+        assert_eq!(
+            crate::parse(text, None, p).unwrap().servers,
+            crate::parse(&r.text, None, p).unwrap().servers
+        );
+        // Idempotent.
+        assert!(!wrap(&r.text, Host::ClaudeDesktop, MCPWALL)
+            .unwrap()
+            .changed());
+        // Unwrapping gives back exactly the original text.
+        assert_eq!(unwrap(&r.text, Host::ClaudeDesktop).unwrap().text, text);
+        // A variable added after install is passed on the next install; one removed is dropped.
+        let edited = r
+            .text
+            .replace(r#""env": {}"#, r#""env": {"NEW": "1"}"#)
+            .replace(r#""LOG_LEVEL": 3, "#, "");
+        let again = wrap(&edited, Host::ClaudeDesktop, MCPWALL).unwrap();
+        assert_eq!(
+            again.servers,
+            vec![
+                ("gh".to_owned(), Change::Rewritten),
+                ("none".to_owned(), Change::Rewritten)
+            ]
+        );
+        let v: serde_json::Value = serde_json::from_str(&again.text).unwrap();
+        assert_eq!(
+            v["mcpServers"]["gh"]["args"],
+            serde_json::json!([
+                "wrap",
+                "--pass-env",
+                "GITHUB_TOKEN",
+                "--",
+                "npx",
+                "-y",
+                "server-github"
+            ])
+        );
+        assert_eq!(
+            v["mcpServers"]["none"]["args"],
+            serde_json::json!(["wrap", "--pass-env", "NEW", "--", "srv"])
         );
     }
 

@@ -26,6 +26,11 @@ pub struct Config {
     /// Problems that do not make the file invalid (e.g. a hard-coded secret in a host's JSON).
     /// Callers should show them once at start.
     pub warnings: Vec<Diagnostic>,
+    /// Settings that are valid and deliberate but weaken containment: every stdio server whose
+    /// sandbox is `off` or `best-effort`, located by file, line and field. `mcpwall config
+    /// check` prints them; the future `mcpwall scan` reuses them. Not shown at every start
+    /// (the launcher warns there itself).
+    pub findings: Vec<Diagnostic>,
 }
 
 /// Where a [`Config`] was read from.
@@ -60,6 +65,7 @@ impl Config {
             gateway: GatewayConfig::default(),
             servers,
             warnings: Vec::new(),
+            findings: Vec::new(),
         }
     }
 }
@@ -265,6 +271,12 @@ pub struct HttpTransport {
     /// Headers whose values are secrets, by reference (e.g. `Authorization = "env:API_AUTH"`
     /// where the variable holds the whole value, `Bearer ...`).
     pub secret_headers: BTreeMap<String, SecretRef>,
+    /// Internal destinations mcpwall may connect to for this server (`[servers.NAME.network]`).
+    /// Every remote target passes the URL guard: loopback, private, link-local and other
+    /// non-public addresses are refused unless inside `allow_cidrs`, or the URL's host matches
+    /// `allow_domains`. Cloud metadata addresses are refused whatever this says. Default: none
+    /// (public addresses only).
+    pub network: NetworkPolicy,
 }
 
 /// Which HTTP transport of MCP a remote server speaks.

@@ -229,3 +229,101 @@ fn installed_host_file_reads_through_the_wrapper() {
     );
     assert!(e.contains("servers.t.command: runs `mcpwall wrap`"), "{e}");
 }
+
+/// Every stdio server whose sandbox is not enforced is a finding, located at the mode.
+#[test]
+fn sandbox_off_and_best_effort_are_findings_with_place() {
+    let text = r#"[servers.plain]
+command = "/opt/srv"
+sandbox = "off"
+
+[servers.fallback]
+command = "/opt/other"
+[servers.fallback.sandbox]
+paths.read_only = ["/data"]
+mode = "best-effort"
+
+[servers.strict]
+command = "/opt/strict"
+sandbox = "enforce"
+
+[servers.default]
+command = "/opt/default"
+"#;
+    let config = parse("mcpwall.toml", text).unwrap();
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    let findings: Vec<String> = config.findings.iter().map(ToString::to_string).collect();
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(
+        findings[0].starts_with("/cfg/mcpwall.toml:3:11: servers.plain.sandbox: sandbox is off"),
+        "{findings:?}"
+    );
+    assert!(
+        findings[1].starts_with(
+            "/cfg/mcpwall.toml:9:8: servers.fallback.sandbox.mode: sandbox is best-effort"
+        ),
+        "{findings:?}"
+    );
+    // Off must be written: a server without a sandbox entry is enforced, and so are the
+    // servers of a host's file (which cannot say anything else).
+    assert_eq!(
+        config.server("default").unwrap().sandbox.mode,
+        SandboxMode::Enforce
+    );
+    let host = parse(
+        "mcp.json",
+        r#"{"mcpServers": {"a": {"command": "x", "sandbox": "off"}}}"#,
+    )
+    .unwrap();
+    assert_eq!(host.server("a").unwrap().sandbox.mode, SandboxMode::Enforce);
+    assert!(host.findings.is_empty());
+}
+
+/// A remote server's `network` section allowlists internal targets for the URL guard.
+#[test]
+fn remote_network_allowlist() {
+    let text = r#"[servers.local]
+url = "http://127.0.0.1:9000/mcp"
+[servers.local.network]
+allow_cidrs = ["127.0.0.0/8", "::1"]
+allow_domains = ["mcp.corp.example"]
+
+[servers.public]
+url = "https://mcp.example.com/mcp"
+"#;
+    let config = parse("mcpwall.toml", text).unwrap();
+    let Transport::Http(h) = &config.server("local").unwrap().transport else {
+        panic!()
+    };
+    let cidrs: Vec<String> = h
+        .network
+        .allow_cidrs
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(cidrs, ["127.0.0.0/8", "::1/128"]);
+    assert_eq!(h.network.allow_domains[0].to_string(), "mcp.corp.example");
+    let Transport::Http(p) = &config.server("public").unwrap().transport else {
+        panic!()
+    };
+    assert!(p.network.is_none());
+
+    let err = crate::errors(
+        "mcpwall.toml",
+        r#"[servers.a]
+command = "srv"
+[servers.a.network]
+allow_cidrs = ["10.0.0.0/8"]
+
+[servers.b]
+url = "http://10.0.0.1/mcp"
+network = { allow_cidrs = ["0.0.0.0/0"], allow_domain = ["x.example"] }
+"#,
+    );
+    assert!(
+        err.contains("servers.a.network: `network` applies to `url` servers only"),
+        "{err}"
+    );
+    assert!(err.contains("`0.0.0.0/0` allows every address"), "{err}");
+    assert!(err.contains("did you mean `allow_domains`"), "{err}");
+}
