@@ -9,9 +9,14 @@ the SDK's overhead. Measures:
   2. HTTP, 32 concurrent clients: throughput of `tools/call echo` against server-everything's
      own streamable HTTP mode (direct) vs `mcpwall serve` in front of the stdio server.
      Pairing: both answer the same tool from the same server code; direct is the server's
-     HTTP transport, proxied is mcpwall's HTTP front plus the server's stdio transport.
+     HTTP transport, proxied is mcpwall's HTTP front plus the server's stdio transport (one
+     child per session, as `serve` runs it by default). Both run at once and are measured in
+     alternating rounds, so machine load drifts over both alike.
   3. idle RSS of `mcpwall wrap` and of `mcpwall serve`, and memory per session: RSS delta
-     of `mcpwall serve` over N idle initialized HTTP sessions / N.
+     of `mcpwall serve` over N idle initialized HTTP sessions / N. Only mcpwall's own
+     process is counted: each session's stdio server is a separate process.
+The driver tolerates what a real client must: notifications and server-to-client requests
+interleaved with responses (skipped; requests answered with -32601) on both paths.
 Bounded: fixed counts, every wait has a deadline. Usage: bench/e2e/run (see docs/performance.md).
 """
 
@@ -35,6 +40,26 @@ ROOT = Path(__file__).resolve().parents[2]
 MCPWALL = os.environ.get("MCPWALL_BIN", str(ROOT / "target/release/mcpwall"))
 SE = str(ROOT / ".testdeps/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js")
 INIT = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}
+
+
+def is_response(m: object, want: int) -> bool:
+    """The response to our request `want` (not a server request that reuses the number)."""
+    return isinstance(m, dict) and "method" not in m and m.get("id") == want
+
+
+SKIPPED = {"notifications": 0, "server_requests": 0}
+
+
+def answer_server_request(m: object) -> dict | None:
+    """Counts a message that is not our response; a server request gets -32601 (the bench
+    client declares no capabilities), a notification nothing."""
+    if not isinstance(m, dict) or "method" not in m:
+        return None
+    if "id" not in m:
+        SKIPPED["notifications"] += 1
+        return None
+    SKIPPED["server_requests"] += 1
+    return {"jsonrpc": "2.0", "id": m["id"], "error": {"code": -32601, "message": "bench client: not supported"}}
 
 
 def rss_kib(pid: int) -> int:
@@ -63,8 +88,11 @@ class Stdio:
             if not line:
                 raise RuntimeError(f"stream closed during {method}")
             m = json.loads(line)
-            if m.get("id") == self.id:
+            if is_response(m, self.id):
                 return m
+            reply = answer_server_request(m)
+            if reply is not None:
+                self.send(reply)
 
     def close(self) -> None:
         self.p.stdin.close()
@@ -123,8 +151,21 @@ def wait_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> bool:
     return False
 
 
+def sse_events(body: str) -> list[str]:
+    """The data of each SSE event (multi-line data joined), in order."""
+    out, data = [], []
+    for line in body.splitlines() + [""]:
+        if line == "":
+            if data:
+                out.append("\n".join(data))
+            data = []
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    return out
+
+
 class HttpSession:
-    """One streamable-HTTP MCP session (JSON or single-event SSE answers)."""
+    """One streamable-HTTP MCP session (JSON or SSE answers, notifications tolerated)."""
 
     def __init__(self, port: int, path: str):
         self.c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -132,90 +173,136 @@ class HttpSession:
         self.rpc("initialize", INIT)
         self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
-    def post(self, m: dict) -> dict | None:
+    def post(self, m: dict) -> list:
+        """POSTs one message; returns every JSON-RPC message of the answer, in order."""
         h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
              "MCP-Protocol-Version": "2025-06-18"}
         if self.sid:
             h["Mcp-Session-Id"] = self.sid
-        self.c.request("POST", self.path, body=json.dumps(m), headers=h)
-        r = self.c.getresponse()
+        try:
+            self.c.request("POST", self.path, body=json.dumps(m), headers=h)
+            r = self.c.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # The server closed an idle keep-alive connection (node: after 5 s) before reading
+            # this request: reconnect and send it again, once.
+            self.c.close()
+            self.c.request("POST", self.path, body=json.dumps(m), headers=h)
+            r = self.c.getresponse()
         self.sid = r.getheader("Mcp-Session-Id") or self.sid
         body = r.read().decode()
-        if r.status >= 300 and r.status != 202:
+        if r.status >= 300:
             raise RuntimeError(f"HTTP {r.status}: {body[:200]}")
         if not body.strip():
-            return None
-        if body.lstrip().startswith("{"):
-            return json.loads(body)
-        for line in body.splitlines():  # SSE
-            if line.startswith("data:"):
-                return json.loads(line[5:])
-        return None
+            return []
+        if (r.getheader("Content-Type") or "").startswith("text/event-stream"):
+            return [json.loads(d) for d in sse_events(body) if d.strip()]
+        v = json.loads(body)
+        return v if isinstance(v, list) else [v]
 
     def rpc(self, method: str, params: dict) -> dict:
         self.id += 1
-        r = self.post({"jsonrpc": "2.0", "id": self.id, "method": method, "params": params})
-        if r is None or r.get("id") != self.id:
-            raise RuntimeError(f"bad answer to {method}: {r}")
-        return r
+        got = self.post({"jsonrpc": "2.0", "id": self.id, "method": method, "params": params})
+        answer = None
+        for m in got:
+            if is_response(m, self.id):
+                answer = m
+                continue
+            reply = answer_server_request(m)
+            if reply is not None:
+                self.post(reply)
+        if answer is None:
+            raise RuntimeError(f"no answer to {method} among {got}")
+        return answer
+
+    def close(self) -> None:
+        self.c.close()
 
 
-def throughput(port: int, path: str, clients: int, seconds: float) -> float:
-    sessions = [HttpSession(port, path) for _ in range(clients)]
+ECHO = {"name": "echo", "arguments": {"message": "bench"}}
+
+
+def run_round(sessions: list[HttpSession], seconds: float) -> int:
+    """All sessions call `echo` back to back for `seconds`; returns the calls completed."""
     stop = time.monotonic() + seconds
-    counts = [0] * clients
+    counts = [0] * len(sessions)
 
     def run(i: int) -> None:
         while time.monotonic() < stop:
-            sessions[i].rpc("tools/call", {"name": "echo", "arguments": {"message": "bench"}})
+            r = sessions[i].rpc("tools/call", ECHO)
+            assert "result" in r, r
             counts[i] += 1
 
-    t0 = time.monotonic()
-    with cf.ThreadPoolExecutor(clients) as ex:
-        list(ex.map(run, range(clients)))
-    return sum(counts) / (time.monotonic() - t0)
+    with cf.ThreadPoolExecutor(len(sessions)) as ex:
+        list(ex.map(run, range(len(sessions))))
+    return sum(counts)
 
 
-def bench_http(clients: int, seconds: float, sessions_n: int, env: dict[str, str], tmp: Path) -> dict:
-    out: dict = {}
-    port = free_port()
-    d = subprocess.Popen(["node", SE, "streamableHttp"], env={**env, "PORT": str(port)},
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start(argv: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    err = open(log, "w")
+    p = subprocess.Popen(argv, env=env, stdout=err, stderr=err)
+    if not wait_port(port, p):
+        p.kill()
+        raise RuntimeError(f"{argv[0]} {argv[1]} did not start: " + log.read_text()[-300:])
+    return p
+
+
+def stop(p: subprocess.Popen) -> None:
+    p.terminate()
     try:
-        if not wait_port(port, d):
-            return {"error": "server-everything streamableHttp did not start"}
-        throughput(port, "/mcp", 4, 1.0)  # warm-up
-        out["direct_rps"] = throughput(port, "/mcp", clients, seconds)
-    finally:
-        d.terminate()
-        d.wait(timeout=10)
+        p.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=5)
+
+
+def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, env: dict[str, str], tmp: Path) -> dict:
+    out: dict = {}
+    dport, mport = free_port(), free_port()
     cfg = tmp / "mcp.json"
     cfg.write_text(json.dumps({"mcpServers": {"everything": {"command": "node", "args": [SE, "stdio"]}}}))
-    port = free_port()
-    err = open(tmp / "serve.err", "w")
-    s = subprocess.Popen([MCPWALL, "serve", "--config", str(cfg), "--listen", f"127.0.0.1:{port}"],
-                         env=env, stdout=err, stderr=err)
+    procs = []
     try:
-        if not wait_port(port, s):
-            return {**out, "error": "mcpwall serve did not start: " + (tmp / "serve.err").read_text()[-300:]}
-        time.sleep(0.5)
-        out["serve_idle_rss_kib"] = rss_kib(s.pid)
-        base = rss_kib(s.pid)
-        idle = [HttpSession(port, "/mcp/everything") for _ in range(sessions_n)]
-        time.sleep(0.5)
-        out["per_session_kib"] = (rss_kib(s.pid) - base) / sessions_n
+        d = start(["node", SE, "streamableHttp"], {**env, "PORT": str(dport)}, dport, tmp / "direct.err")
+        procs.append(d)
+        s = start([MCPWALL, "serve", "--config", str(cfg), "--listen", f"127.0.0.1:{mport}"], env, mport,
+                  tmp / "serve.err")
+        procs.append(s)
+        time.sleep(1.0)
+        out["serve_idle_rss_kib"] = base = rss_kib(s.pid)
+        idle = [HttpSession(mport, "/mcp/everything") for _ in range(sessions_n)]
+        time.sleep(1.5)  # the server's own post-handshake work (roots sync after 350 ms) settles
+        out["serve_rss_with_idle_sessions_kib"] = rss_kib(s.pid)
+        out["per_session_kib"] = (out["serve_rss_with_idle_sessions_kib"] - base) / sessions_n
         out["sessions_measured"] = len(idle)
-        throughput(port, "/mcp/everything", 4, 1.0)
-        out["mcpwall_rps"] = throughput(port, "/mcp/everything", clients, seconds)
-        out["throughput_ratio"] = out["mcpwall_rps"] / out["direct_rps"]
+        direct = [HttpSession(dport, "/mcp") for _ in range(clients)]
+        proxied = [HttpSession(mport, "/mcp/everything") for _ in range(clients)]
+        run_round(direct, 1.0)  # warm-up (JIT, connections, children)
+        run_round(proxied, 1.0)
+        calls = {"direct": 0, "mcpwall": 0}
+        ratios = []
+        per = seconds / rounds
+        for _ in range(rounds):
+            a = run_round(direct, per)
+            b = run_round(proxied, per)
+            calls["direct"] += a
+            calls["mcpwall"] += b
+            ratios.append(b / a if a else float("nan"))
+        out["direct_rps"] = calls["direct"] / seconds
+        out["mcpwall_rps"] = calls["mcpwall"] / seconds
+        out["throughput_ratio"] = calls["mcpwall"] / calls["direct"]
+        out["round_ratios"] = [round(r, 3) for r in ratios]
+        out["median_round_ratio"] = statistics.median(ratios)
+        out["serve_rss_after_load_kib"] = rss_kib(s.pid)
+        out["clients"] = clients
+        for x in direct + proxied + idle:
+            x.close()
     except Exception as e:  # report, do not hide
+        import traceback
         out["error"] = f"{type(e).__name__}: {e}"
+        out["traceback"] = traceback.format_exc()[-1500:]
     finally:
-        s.terminate()
-        try:
-            s.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            s.kill()
+        for p in procs:
+            stop(p)
     return out
 
 
@@ -226,23 +313,43 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--http-rounds", type=int, default=5)
+    ap.add_argument("--only", choices=["stdio", "http", "rss"], action="append",
+                    help="run only these parts (repeatable); default all")
     a = ap.parse_args()
+    parts = set(a.only or ["stdio", "http", "rss"])
+    res: dict = {"date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()), "loadavg_1m_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="mcpwall-bench-") as tmp:
         env = {**os.environ, "MCPWALL_AUDIT": f"{tmp}/audit.db", "MCPWALL_STATE_DIR": f"{tmp}/state"}
-        res = {"stdio": bench_stdio(a.calls, a.rounds, env)}
-        # idle RSS: a fresh wrap after its handshake, no traffic
-        w = Stdio([MCPWALL, "wrap", "--name", "everything", "--", "node", SE, "stdio"], env)
-        time.sleep(0.5)
-        res["wrap_idle_rss_kib"] = rss_kib(w.p.pid)
-        w.close()
-        res["http"] = bench_http(a.clients, a.seconds, a.sessions, env, Path(tmp))
+        if "stdio" in parts:
+            res["stdio"] = bench_stdio(a.calls, a.rounds, env)
+        if "rss" in parts:
+            # idle RSS: a fresh wrap after its handshake, no traffic
+            w = Stdio([MCPWALL, "wrap", "--name", "everything", "--", "node", SE, "stdio"], env)
+            time.sleep(1.5)
+            res["wrap_idle_rss_kib"] = rss_kib(w.p.pid)
+            w.close()
+        if "http" in parts or "rss" in parts:
+            res["http"] = bench_http(a.clients, a.seconds, a.http_rounds, a.sessions, env, Path(tmp))
+    res["loadavg_1m_end"] = os.getloadavg()[0]
+    res["skipped_by_driver"] = SKIPPED
     json.dump(res, sys.stdout, indent=2)
     print()
-    s = res["stdio"]
-    print(f"stdio echo p50: direct {s['direct']['p50_us']:.0f} us, mcpwall {s['mcpwall']['p50_us']:.0f} us "
-          f"(x{s['ratio_p50']:.2f}, +{s['added_p50_us']:.0f} us); p99 {s['direct']['p99_us']:.0f} vs {s['mcpwall']['p99_us']:.0f} us")
-    print(f"wrap idle RSS: {res['wrap_idle_rss_kib'] / 1024:.1f} MiB")
-    print(f"http: {res['http']}")
+    if "stdio" in res:
+        s = res["stdio"]
+        print(f"stdio echo p50: direct {s['direct']['p50_us']:.0f} us, mcpwall {s['mcpwall']['p50_us']:.0f} us "
+              f"(x{s['ratio_p50']:.2f}, +{s['added_p50_us']:.0f} us); p99 {s['direct']['p99_us']:.0f} vs {s['mcpwall']['p99_us']:.0f} us")
+    if "wrap_idle_rss_kib" in res:
+        print(f"wrap idle RSS: {res['wrap_idle_rss_kib'] / 1024:.1f} MiB")
+    h = res.get("http", {})
+    if "error" in h:
+        print(f"http: error: {h['error']}")
+    if "serve_idle_rss_kib" in h:
+        print(f"serve idle RSS: {h['serve_idle_rss_kib'] / 1024:.1f} MiB; per idle session: "
+              f"{h['per_session_kib']:.0f} KiB over {h['sessions_measured']} sessions")
+    if "throughput_ratio" in h:
+        print(f"http {h['clients']} clients: direct {h['direct_rps']:.0f} req/s, mcpwall serve {h['mcpwall_rps']:.0f} req/s "
+              f"({h['throughput_ratio'] * 100:.0f}% of direct; median round {h['median_round_ratio'] * 100:.0f}%)")
 
 
 if __name__ == "__main__":
