@@ -257,9 +257,11 @@ def stop(p: subprocess.Popen) -> None:
 
 def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, env: dict[str, str], tmp: Path) -> dict:
     out: dict = {}
-    dport, mport = free_port(), free_port()
+    dport, mport, xport = free_port(), free_port(), free_port()
     cfg = tmp / "mcp.json"
     cfg.write_text(json.dumps({"mcpServers": {"everything": {"command": "node", "args": [SE, "stdio"]}}}))
+    shared_cfg = tmp / "shared.toml"
+    shared_cfg.write_text(f"[servers.everything]\ncommand = \"node\"\nargs = [{json.dumps(SE)}, \"stdio\"]\nshared = true\n")
     procs = []
     try:
         d = start(["node", SE, "streamableHttp"], {**env, "PORT": str(dport)}, dport, tmp / "direct.err")
@@ -267,6 +269,9 @@ def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, env: 
         s = start([MCPWALL, "serve", "--config", str(cfg), "--listen", f"127.0.0.1:{mport}"], env, mport,
                   tmp / "serve.err")
         procs.append(s)
+        x = start([MCPWALL, "serve", "--config", str(shared_cfg), "--listen", f"127.0.0.1:{xport}"], env, xport,
+                  tmp / "serve-shared.err")
+        procs.append(x)
         time.sleep(1.0)
         out["serve_idle_rss_kib"] = base = rss_kib(s.pid)
         idle = [HttpSession(mport, "/mcp/everything") for _ in range(sessions_n)]
@@ -274,28 +279,34 @@ def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, env: 
         out["serve_rss_with_idle_sessions_kib"] = rss_kib(s.pid)
         out["per_session_kib"] = (out["serve_rss_with_idle_sessions_kib"] - base) / sessions_n
         out["sessions_measured"] = len(idle)
-        direct = [HttpSession(dport, "/mcp") for _ in range(clients)]
-        proxied = [HttpSession(mport, "/mcp/everything") for _ in range(clients)]
-        run_round(direct, 1.0)  # warm-up (JIT, connections, children)
-        run_round(proxied, 1.0)
-        calls = {"direct": 0, "mcpwall": 0}
-        ratios = []
+        for c in idle:
+            c.close()
+        paths = {"direct": (dport, "/mcp"), "mcpwall": (mport, "/mcp/everything"),
+                 "mcpwall_shared": (xport, "/mcp/everything")}
+        sessions = {k: [HttpSession(pt, pa) for _ in range(clients)] for k, (pt, pa) in paths.items()}
+        for v in sessions.values():  # warm-up (JIT, connections, children)
+            run_round(v, 1.0)
+        calls = {k: 0 for k in sessions}
+        ratios: dict[str, list[float]] = {"mcpwall": [], "mcpwall_shared": []}
         per = seconds / rounds
         for _ in range(rounds):
-            a = run_round(direct, per)
-            b = run_round(proxied, per)
-            calls["direct"] += a
-            calls["mcpwall"] += b
-            ratios.append(b / a if a else float("nan"))
-        out["direct_rps"] = calls["direct"] / seconds
-        out["mcpwall_rps"] = calls["mcpwall"] / seconds
-        out["throughput_ratio"] = calls["mcpwall"] / calls["direct"]
-        out["round_ratios"] = [round(r, 3) for r in ratios]
-        out["median_round_ratio"] = statistics.median(ratios)
+            got = {k: run_round(v, per) for k, v in sessions.items()}
+            for k, n in got.items():
+                calls[k] += n
+            for k in ratios:
+                ratios[k].append(got[k] / got["direct"] if got["direct"] else float("nan"))
+        for k, n in calls.items():
+            out[f"{k}_rps"] = n / seconds
+        for k in ratios:
+            out[f"{k}_ratio"] = calls[k] / calls["direct"]
+            out[f"{k}_round_ratios"] = [round(r, 3) for r in ratios[k]]
+            out[f"{k}_median_round_ratio"] = statistics.median(ratios[k])
         out["serve_rss_after_load_kib"] = rss_kib(s.pid)
+        out["serve_shared_rss_after_load_kib"] = rss_kib(x.pid)
         out["clients"] = clients
-        for x in direct + proxied + idle:
-            x.close()
+        for v in sessions.values():
+            for c in v:
+                c.close()
     except Exception as e:  # report, do not hide
         import traceback
         out["error"] = f"{type(e).__name__}: {e}"
@@ -347,9 +358,11 @@ def main() -> None:
     if "serve_idle_rss_kib" in h:
         print(f"serve idle RSS: {h['serve_idle_rss_kib'] / 1024:.1f} MiB; per idle session: "
               f"{h['per_session_kib']:.0f} KiB over {h['sessions_measured']} sessions")
-    if "throughput_ratio" in h:
-        print(f"http {h['clients']} clients: direct {h['direct_rps']:.0f} req/s, mcpwall serve {h['mcpwall_rps']:.0f} req/s "
-              f"({h['throughput_ratio'] * 100:.0f}% of direct; median round {h['median_round_ratio'] * 100:.0f}%)")
+    if "mcpwall_ratio" in h:
+        print(f"http {h['clients']} clients: direct {h['direct_rps']:.0f} req/s; mcpwall serve {h['mcpwall_rps']:.0f} req/s "
+              f"({h['mcpwall_ratio'] * 100:.0f}% of direct, median round {h['mcpwall_median_round_ratio'] * 100:.0f}%); "
+              f"serve shared (one child) {h['mcpwall_shared_rps']:.0f} req/s ({h['mcpwall_shared_ratio'] * 100:.0f}%, "
+              f"median round {h['mcpwall_shared_median_round_ratio'] * 100:.0f}%)")
 
 
 if __name__ == "__main__":
