@@ -52,6 +52,7 @@ fn analyze_depth(text: &str, scope: Scope, depth: u8) -> Vec<Hit> {
     let n = normalize(text);
     let mut hits = rules::run(&n.text, scope);
     rules::to_original(&n, &mut hits);
+    hits.extend(rules::run_raw(text, scope));
     let (hidden_hits, payloads) = hidden::scan(text, scope);
     hits.extend(hidden_hits);
     if depth < MAX_DEPTH {

@@ -69,6 +69,9 @@ const WINDOW: usize = 320;
 const MAX_HITS_PER_RULE: usize = 16;
 
 static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| compile(crate::rules_table::RULES));
+/// The rules that read the original text (scripts the normalizer folds into look-alikes).
+static COMPILED_RAW: LazyLock<Option<Compiled>> =
+    LazyLock::new(|| compile(crate::rules_table::RAW_RULES));
 
 fn compile(rules: &[Rule]) -> Option<Compiled> {
     let mut anchors: Vec<&str> = Vec::new();
@@ -167,8 +170,23 @@ fn ceil_boundary(s: &str, mut i: usize) -> usize {
 /// Fails closed: should the rule set ever fail to build, every text gets a
 /// `rules-unavailable` hit that alone reaches the threshold.
 pub(crate) fn run(text: &str, scope: Scope) -> Vec<Hit> {
-    match &*COMPILED {
-        Some(c) => run_with(c, crate::rules_table::RULES, text, scope),
+    run_table(&COMPILED, crate::rules_table::RULES, text, scope)
+}
+
+/// Runs the rules written for non-Latin scripts (CJK, Hangul, Cyrillic, ...) over the
+/// original text, whose offsets the hits carry. The normalizer folds many of those
+/// characters into Latin look-alikes, so these rules cannot read the normalized form; ASCII
+/// text is skipped at once.
+pub(crate) fn run_raw(text: &str, scope: Scope) -> Vec<Hit> {
+    if text.is_ascii() {
+        return Vec::new();
+    }
+    run_table(&COMPILED_RAW, crate::rules_table::RAW_RULES, text, scope)
+}
+
+fn run_table(c: &Option<Compiled>, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> {
+    match c {
+        Some(c) => run_with(c, rules, text, scope),
         None => vec![Hit {
             rule: "rules-unavailable",
             weight: THRESHOLD as u8,
@@ -250,11 +268,11 @@ pub(crate) fn to_original(n: &Normalized, hits: &mut [Hit]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules_table::RULES;
+    use crate::rules_table::{RAW_RULES, RULES};
 
     #[test]
     fn every_rule_compiles_and_has_anchors() {
-        for r in RULES {
+        for r in RULES.iter().chain(RAW_RULES) {
             if let Err(e) = build_regex(r.pattern) {
                 panic!("rule {} does not compile: {e}", r.id);
             }
@@ -264,11 +282,12 @@ mod tests {
             }
         }
         assert!(COMPILED.is_some());
+        assert!(COMPILED_RAW.is_some());
     }
 
     #[test]
     fn rule_ids_are_unique() {
-        let mut ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        let mut ids: Vec<&str> = RULES.iter().chain(RAW_RULES).map(|r| r.id).collect();
         ids.sort_unstable();
         let n = ids.len();
         ids.dedup();
