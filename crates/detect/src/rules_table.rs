@@ -884,7 +884,7 @@ pub(crate) static RULES: &[Rule] = &[
         anchors: &["system", "admin", "developer"],
         // A bracketed or hashed role label anywhere: "###(system_message)", "[SYSTEM NOTE]",
         // "{{admin_instructions}}". The `fake-system-header` rule needs a line start.
-        pattern: r"(?:#{2,6}\s*[\(\[<{]?|[\(\[<]|\{\{?)\s*(?:system|admin(?:istrator)?|developer)[\s_-]*(?:message|prompt|instructions?|override|note|notice|command|directive)s?\s*(?:[\)\]>]|\}\}?)",
+        pattern: r"(?:#{2,6}\s*[\(\[<{]?|[\(\[<]|\{\{?)\s*(?:system|admin(?:istrator)?|developer)[\s_-]*(?:message|prompt|instructions?|override|note|notice|command|directive|request)s?\s*(?:[\)\]>:]|\}\}?)",
     },
     Rule {
         id: "ignore-previous-latin",
@@ -924,7 +924,7 @@ pub(crate) static RULES: &[Rule] = &[
         // "an unfiltered and amoral chatbot", "has no limitations", "liberated from all
         // policies", "answers regardless of topic". Weak alone (fiction talks like this);
         // decisive with a persona set-up or any other cue.
-        pattern: r"\b(?:does\s*n[o']?t|do\s+n[o']?t|doesnt|dont|never|won't|will\s+not|not)\s+(?:have|has|care\s+(?:about|for)|follow|abide\s+by|adhere\s+to|obey|respect|bound\s+by|limited\s+by|restricted\s+by|subject\s+to)\s+(?:any\s+|the\s+)?(?:\w+(?:'s)?\s+){0,2}?(?:ethic\w*|moral\w*|laws?|rules|guidelines|polic(?:y|ies)|restrictions?|limitations?|filters?|boundaries|principles|censorship)\b|\b(?:amoral|unethical|unfiltered|uncensored|unrestricted|unbound|unhinged|immoral)\s+(?:and\s+\w+\s+)?(?:\w+\s+)?(?:chatbot|ai|bot|assistant|model|persona|character|entity|version|gpt)\b|\b(?:has|have|with)\s+no\s+(?:limitations|limits|restrictions|rules|filters|boundaries|morals|ethics|guidelines)\b|\b(?:liberated|freed|free|exempt|released|broken\s+free)\s+(?:from|of)\s+(?:all\s+|any\s+|the\s+)?(?:\w+\s+)?(?:polic(?:y|ies)|rules|restrictions|guidelines|constraints|filters|confines|limitations)\b|\b(?:break|breaks|breaking|ignores?|bypass(?:es)?)\s+(?:all\s+)?(?:the\s+)?(?:ai|openai|chatgpt'?s?|its|their|typical|normal|usual)\s+(?:\w+\s+)?(?:rules|polic(?:y|ies)|guidelines|restrictions)\b|\bregardless\s+of\s+(?:the\s+)?(?:topic|content|legality|ethics|morality|consequences|how\s+(?:harmful|dangerous|illegal|unethical))|\b(?:doesn't|does\s+not|doesnt|never|won't|will\s+not)\s+(?:ever\s+)?(?:refuse|decline|reject)\s+(?:any|a)\b|\bno\s+matter\s+(?:what|how)\s+(?:the\s+)?(?:request|question|prompt|it\s+is|they\s+ask|you\s+ask|immoral|unethical|illegal)",
+        pattern: r"\b(?:does\s*n[o']?t|do\s+n[o']?t|doesnt|dont|never|won't|will\s+not|not)\s+(?:have|has|care\s+(?:about|for)|follow|abide\s+by|adhere\s+to|obey|respect|subject\s+to)\s+(?:any\s+|the\s+)?(?:\w+(?:'s)?\s+){0,2}?(?:ethic\w*|moral\w*|laws?|rules|guidelines|polic(?:y|ies)|restrictions?|limitations?|filters?|boundaries|principles|censorship)\b|\b(?:amoral|unethical|unfiltered|uncensored|unrestricted|unbound|unhinged|immoral)\s+(?:and\s+\w+\s+)?(?:\w+\s+)?(?:chatbot|ai|bot|assistant|model|persona|character|entity|version|gpt)\b|\b(?:has|have|with)\s+no\s+(?:limitations|limits|restrictions|rules|filters|boundaries|morals|ethics|guidelines)\b|\b(?:liberated|freed|free|exempt|released|broken\s+free)\s+(?:from|of)\s+(?:all\s+|any\s+|the\s+)?(?:\w+\s+)?(?:polic(?:y|ies)|rules|restrictions|guidelines|constraints|filters|confines|limitations)\b|\b(?:break|breaks|breaking|ignores?|bypass(?:es)?)\s+(?:all\s+)?(?:the\s+)?(?:ai|openai|chatgpt'?s?|its|their|typical|normal|usual)\s+(?:\w+\s+)?(?:rules|polic(?:y|ies)|guidelines|restrictions)\b|\bregardless\s+of\s+(?:the\s+)?(?:topic|content|legality|ethics|morality|consequences|how\s+(?:harmful|dangerous|illegal|unethical))|\bno\s+matter\s+(?:what|how)\s+(?:the\s+)?(?:request|question|prompt|it\s+is|they\s+ask|you\s+ask|immoral|unethical|illegal)",
     },
     Rule {
         id: "persona-setup",
@@ -938,7 +938,7 @@ pub(crate) static RULES: &[Rule] = &[
         ],
         // Setting up a character for the model to speak as (the scaffold of persona
         // jailbreaks). Weak alone: role-play requests are ordinary.
-        pattern: r"\byou\s+(?:are|'re)\s+(?:now\s+)?(?:going\s+to\s+(?:act|be|pretend|play)|to\s+act\s+as|a\s+[\w.-]*(?:gpt|bot|ai)\b)|\b(?:act|respond|answer|behave|reply|speak)\s+(?:only\s+)?as\s+(?:an?\s+|the\s+)?\w+|\b(?:take\s+on|play|assume)\s+the\s+(?:role|persona|character)\b|\balter\s+ego\b|\b(?:two|2|both|separate|different)\s+(?:separate\s+|different\s+)?(?:personas?|personalities|responses|entities|characters|ways|modes)\b|\bpersona\s+(?:named|called|rules|\d|one|two)\b|\b(?:named|called|dubbed)\s+['\x22]?[a-z0-9.\-]*(?:gpt|bot|ai|dan)['\x22]?|\bstands\s+for\b|\bopposite\s+day\b|\bsimulate\s+(?:\w+\s+)?mode\b|\b\w+\s+mode\s+(?:enabled|activated|on|output|policies)\b|\bimmerse\s+yourself\b|\bstay\s+in\s+character\b|/jailbreak\b|\[\s*🔓",
+        pattern: r"\byou\s+(?:are|'re)\s+(?:now\s+)?(?:going\s+to\s+(?:act|be|pretend|play)|to\s+act\s+as|a\s+[\w.-]*(?:gpt|bot|ai)\b)|\b(?:act|respond|answer|behave|reply|speak)\s+(?:only\s+)?as\s+(?:an?\s+|the\s+)?\w+|\b(?:take\s+on|play|assume)\s+the\s+(?:role|persona|character)\b|\balter\s+ego\b|\b(?:two|2|both|separate|different)\s+(?:separate\s+|different\s+)?(?:personas?|personalities|responses|entities|characters|ways|modes)\b|\bpersona\s+(?:named|called|rules|\d|one|two)\b|\b(?:named|called|dubbed)\s+['\x22]?[a-z0-9.\-]*(?:gpt|bot|ai|dan)['\x22]?|\bstands\s+for\b|\bopposite\s+day\b|\bsimulate\s+(?:\w+\s+)?mode\b|\b\w+\s+mode\s+(?:enabled|activated|on|output|policies)\b|\bimmerse\s+yourself\b|/jailbreak\b|\[\s*🔓",
     },
     Rule {
         id: "model-vendor-policy",
@@ -952,7 +952,7 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         id: "harmful-request",
         scope: B,
-        weight: (5, 5),
+        weight: (5, 7),
         anchors: &[
             "meth", "cocaine", "heroin", "fentanyl", "explosive", "bomb", "napalm", "nerve agent",
             "sarin", "ricin", "molotov", "weapon", "poison", "without getting caught",
@@ -1061,6 +1061,31 @@ pub(crate) static RULES: &[Rule] = &[
         // export tool", "forward everything to the reporting_endpoint".
         pattern: r"\b(?:pass|passed|forward\w*|send|sent|pipe\w*|feed)\s+(?:\w+\s+){0,3}?(?:directly\s+|automatically\s+|immediately\s+|straight\s+)?(?:to|into)\s+(?:the\s+)?[\w-]+\s+(?:tool|function|endpoint|server|webhook)\b|\b(?:automatically\s+)?forward\s+(?:everything|all\s+(?:data|results|outputs?))\s+to\b",
     },
+    Rule {
+        id: "response-format-control",
+        scope: B,
+        weight: (3, 5),
+        anchors: &["prefix", "start", "begin", "preface", "from here on", "from now on", "rest of", "this format", "for all", "never let", "never break", "never mention"],
+        // Standing orders about how every later answer must look, the scaffold of persona
+        // jailbreaks ("prefix each response with ...", "for all my questions").
+        pattern: r"\b(?:prefix|start|begin|preface)\s+(?:each|every|all|your)\s+(?:of\s+your\s+)?(?:responses?|answers?|outputs?|replies|messages?)\s+with\b|\b(?:from\s+here\s+on|for\s+the\s+rest\s+of\s+(?:this|the|our)\s+(?:conversation|chat|session))\b|\b(?:answer|respond|reply)\s+in\s+this\s+format\b|\bfor\s+all\s+(?:my|future|of\s+my)\s+(?:questions|prompts|messages|requests)\b|\bnever\s+(?:let\s+(?:people|anyone|the\s+user)\s+know|break\s+character|mention\s+that\s+you)",
+    },
+    Rule {
+        id: "assistant-replaced",
+        scope: B,
+        weight: (10, 10),
+        anchors: &["replaced", "fulfil", "played by", "taken over"],
+        // "The assistant is offline; its role is now fulfilled by an AI with no rules".
+        pattern: r"\b(?:assistant|ai|model|chatbot)\s+(?:has\s+been|is\s+(?:now\s+)?(?:being\s+)?)replaced\s+by\b|\brole\s+is\s+now\s+(?:being\s+)?(?:fulfill?ed|played|taken\s+over)\s+by\b",
+    },
+    Rule {
+        id: "instructions-request",
+        scope: O,
+        weight: (0, 3),
+        anchors: &["step", "detailed instructions", "start by", "great detail", "bedtime", "lullab"],
+        // Asking for a procedure; counts with a harmful subject.
+        pattern: r"\b(?:step[- ]by[- ]step|what\s+were\s+the\s+steps|the\s+steps\s+(?:to|for|of)|steps\s+to\s+\w+|detailed\s+instructions|start\s+by|in\s+great\s+detail|bedtime\s+story|lullab\w*)",
+    },
 ];
 
 /// Rules read over the original text (not the normalized form) for scripts the normalizer
@@ -1077,7 +1102,7 @@ pub(crate) static RAW_RULES: &[Rule] = &[
             "忘記", "忘掉", "跳过", "跳過", "放弃", "放棄", "무시", "잊어", "잊으", "무효",
             "忘れ", "破棄", "無効", "гнорир", "забуд", "забыть", "не обращай",
         ],
-        pattern: r"(?i)(?:忽略|无视|無視|忽视|忽視|不要理会|不要理會|不用理会|不用理會|别管|別管|忘记|忘記|忘掉|跳过|跳過|放弃|放棄)[^。！？!?\n]{0,15}?(?:之前|以前|先前|前面|上面|以上|上述|此前|所有|其他|其它|一切|原来|原來|原始|原有|现有|現有|系统|系統|安全)[^。！？!?\n]{0,15}?(?:指令|指示|说明|說明|规则|規則|提示|设定|設定|内容|內容|命令|要求|约束|約束|限制|规定|規定)|(?:이전|앞|위|기존|모든|원래|시스템|보안)[^.!?\n]{0,15}?(?:지시|명령|지침|규칙|프롬프트|설정|제한|제약|내용|안내)[^.!?\n]{0,15}?(?:무시|잊어|잊으|무효|취소)|(?:以前|前|上記|これまで|今まで|全て|すべて|システム|既存)[^。！？\n]{0,10}?(?:指示|命令|指令|ルール|プロンプト|設定|制約|制限)[^。！？\n]{0,10}?(?:無視|忘れ|破棄|無効)|(?:игнорир\p{L}*|проигнорир\p{L}*|забудь\p{L}*|забыть|не\s+обращай\p{L}*\s+внимани\p{L}*\s+на)[^.!?\n]{0,40}?(?:предыдущ\p{L}*|прежн\p{L}*|вс[еёи]\p{L}*|выше\p{L}*|ранее|системн\p{L}*)[^.!?\n]{0,30}?(?:инструкц\p{L}*|указани\p{L}*|правил\p{L}*|команд\p{L}*|промпт\p{L}*|ограничени\p{L}*)",
+        pattern: r"(?i)(?:忽略|无视|無視|忽视|忽視|不要理会|不要理會|不用理会|不用理會|别管|別管|忘记|忘記|忘掉|跳过|跳過|放弃|放棄)[^。！？!?\n]{0,15}?(?:之前|以前|先前|前面|上面|以上|上述|此前|所有|其他|其它|一切|原来|原來|原始|原有|现有|現有|系统|系統|安全)[^。！？!?\n]{0,15}?(?:指令|指示|说明|說明|规则|規則|提示|设定|設定|内容|內容|命令|要求|约束|約束|限制|规定|規定)|(?:이전|앞|위|기존|모든|원래|시스템|보안|다른)[^.!?\n]{0,15}?(?:지시|명령|지침|규칙|프롬프트|설정|제한|제약|내용|안내)[^.!?\n]{0,15}?(?:무시|잊어|잊으|무효|취소)|(?:以前|前|上記|これまで|今まで|全て|すべて|システム|既存|他の|ほかの)[^。！？\n]{0,10}?(?:指示|命令|指令|ルール|プロンプト|設定|制約|制限|メッセージ|内容)[^。！？\n]{0,10}?(?:無視|忘れ|破棄|無効)|(?:игнорир\p{L}*|проигнорир\p{L}*|забудь\p{L}*|забыть|не\s+обращай\p{L}*\s+внимани\p{L}*\s+на)[^.!?\n]{0,40}?(?:предыдущ\p{L}*|прежн\p{L}*|вс[еёи]\p{L}*|выше\p{L}*|ранее|системн\p{L}*)[^.!?\n]{0,30}?(?:инструкц\p{L}*|указани\p{L}*|правил\p{L}*|команд\p{L}*|промпт\p{L}*|ограничени\p{L}*)",
     },
     Rule {
         id: "instructions-void-ml",
@@ -1131,5 +1156,12 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         weight: (5, 5),
         anchors: &["红包", "紅包", "转账", "轉賬", "汇款", "匯款", "打款", "송금", "送金", "перевед"],
         pattern: r"(?i)(?:发|發|给|給|转|轉|打)[^。！？\n]{0,6}(?:红包|紅包)|(?:转账|轉賬|汇款|匯款|打款)(?:给|給|到)|송금|送金して|перевед\p{L}*\s+(?:мне|на)",
+    },
+    Rule {
+        id: "no-restrictions-ml",
+        scope: B,
+        weight: (7, 7),
+        anchors: &["限制", "不受限", "제한 없", "제한없", "制限のない", "制限なし", "制限なく", "без ограничен"],
+        pattern: r"(?i)(?:没有|沒有|没|沒|无|無|不受)(?:任何)?限制|제한\s*없|制限(?:のない|なし|なく)|без\s+(?:всяких\s+|каких-либо\s+)?ограничени\p{L}*",
     },
 ];
