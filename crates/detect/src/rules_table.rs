@@ -244,8 +244,11 @@ pub(crate) static RULES: &[Rule] = &[
             "trace",
             "evidence",
             "audit",
+            "no detection",
+            "no trace",
+            "no record",
         ],
-        pattern: r"\bwithout\s+(?:any\s+)?(?:\w+\s+)?(?:alerts?|alarms?|notice|traces?)\b|\b(?:alter\w*|modif\w*|eras\w*|wip\w*|tamper\w*|falsif\w*|scrub\w*|clear\w*|purg\w*)\s+(?:\w+\s+){0,2}?(?:logs?|audit\s+(?:trails?|logs?)|access\s+records|traces|evidence)\b|\bwithout\s+(?:any\s+)?(?:detection|being\s+(?:detected|noticed|seen|caught|traced|flagged)|triggering\s+(?:any\s+)?(?:alerts?|alarms?|security|detection|monitoring|suspicion)|leaving\s+(?:a\s+)?traces?|raising\s+(?:any\s+)?(?:suspicion|alarms?|flags?))|\b(?:undetected|unnoticed|undetectable)\b|\b(?:evad\w+|avoid\w*)\s+(?:\w+\s+)?(?:detection|security\s+(?:controls|monitoring|checks)|audit\s+logs?|monitoring)",
+        pattern: r"\bwithout\s+(?:any\s+)?(?:\w+\s+)?(?:alerts?|alarms?|notice|traces?)\b|\b(?:alter\w*|modif\w*|eras\w*|wip\w*|tamper\w*|falsif\w*|scrub\w*|clear\w*|purg\w*)\s+(?:\w+\s+){0,2}?(?:logs?|audit\s+(?:trails?|logs?)|access\s+records|traces|evidence)\b|\bwithout\s+(?:any\s+)?(?:detection|being\s+(?:detected|noticed|seen|caught|traced|flagged)|triggering\s+(?:any\s+)?(?:alerts?|alarms?|security|detection|monitoring|suspicion)|leaving\s+(?:a\s+)?traces?|raising\s+(?:any\s+)?(?:suspicion|alarms?|flags?))|\b(?:undetected|unnoticed|undetectable)\b|\b(?:ensuring|ensure|with|leaving)\s+no\s+(?:detection|trace|traces|record|evidence)\b|\b(?:evad\w+|avoid\w*)\s+(?:\w+\s+)?(?:detection|security\s+(?:controls|monitoring|checks)|audit\s+logs?|monitoring)",
     },
     Rule {
         id: "stealth-adverb",
@@ -649,7 +652,7 @@ pub(crate) static RULES: &[Rule] = &[
             "safeguard",
             "moderation",
         ],
-        pattern: r"\b(?:no|without|free\s+(?:of|from)|zero|devoid\s+of|unbound\s+by)\s+(?:any\s+)?(?:ethical|moral|safety|content|openai|anthropic|legal)\s+(?:or\s+\w+\s+)?(?:restrictions?|limitations?|filters?|filtering|censorship|guidelines?|guardrails?|rules|constraints?|polic(?:y|ies)|boundaries|safeguards?|moderation|considerations?)|\b(?:not|never)\s+(?:be\s+)?(?:bound|restricted|limited|constrained)\s+by\s+(?:any\s+)?(?:\w+\s+)?(?:rules|guidelines|restrictions|policies|ethics|morals|laws|filters)|\b(?:bypass\w*|disabl\w*|ignor\w*|remov\w*|circumvent\w*|evad\w*|turn\w*\s+off|break\w*\s+free\s+of|escap\w*)\s+(?:\w+\s+){0,2}?(?:safety|content|ethical|moral|openai|anthropic)\s+(?:filters?|guidelines?|polic(?:y|ies)|guardrails?|restrictions?|measures|protocols|training)|\bregardless\s+of\s+(?:any\s+)?(?:moral|ethical|legal|safety)|\bzero\s+moderation\b|\bwithout\s+(?:any\s+)?(?:censorship|moral\s+\w+|ethical\s+\w+)",
+        pattern: r"\b(?:no|without|free\s+(?:of|from)|zero|devoid\s+of|unbound\s+by)\s+(?:any\s+)?(?:ethical|moral|safety|content|openai|anthropic|legal)\s+(?:or\s+\w+\s+)?(?:restrictions?|limitations?|filters?|filtering|censorship|guidelines?|guardrails?|rules|constraints?|polic(?:y|ies)|boundaries|safeguards?|moderation|considerations?)|\b(?:not|never)\s+(?:be\s+)?(?:bound|restricted|limited|constrained|restrained)\s+by\s+(?:any\s+)?(?:\w+\s+)?(?:\w+\s+or\s+)?(?:\w+\s+)?(?:rules|guidelines|restrictions|policies|ethics|morals|laws|filters|boundaries|virtues|principles)|\b(?:bypass\w*|disabl\w*|ignor\w*|remov\w*|circumvent\w*|evad\w*|turn\w*\s+off|break\w*\s+free\s+of|escap\w*)\s+(?:\w+\s+){0,2}?(?:safety|content|ethical|moral|openai|anthropic)\s+(?:filters?|guidelines?|polic(?:y|ies)|guardrails?|restrictions?|measures|protocols|training)|\bregardless\s+of\s+(?:any\s+)?(?:moral|ethical|legal|safety)|\bzero\s+moderation\b|\bwithout\s+(?:any\s+)?(?:censorship|moral\s+\w+|ethical\s+\w+)",
     },
     Rule {
         id: "jailbreak-marker",
@@ -797,8 +800,11 @@ pub(crate) static RULES: &[Rule] = &[
             "corrupt",
             "lock out",
             "disabl",
+            "injur",
+            "fatalit",
+            "death",
         ],
-        pattern: r"\b(?:caus\w*|induc\w*|inflict\w*|introduc\w*|trigger\w*|lead\w*\s+to|result\w*\s+in|creat\w*|provok\w*|forc\w*)\s+(?:\w+\s+){0,3}?(?:accidents?|failures?|harm|damage|outages?|crash(?:es)?|errors|losses|disturbances?|chaos|denial|delays?|overdos\w*|misdiagnos\w*|misinformation|breaches|leaks?)\b|\b(?:without|lacking)\s+(?:proper\s+|the\s+)?(?:authori[sz]ation|consent|permission|approval)\b|\b(?:mislead\w*|misinform\w*|depriv\w*|compromis\w*|corrupt\w*)\b|\b(?:destroy\w*|wip(?:e|es|ing)\s+(?:out\s+)?|disabl\w*|lock\w*\s+out)\s+(?:\w+\s+){0,2}?(?:all\s+)?(?:records|data|backups?|logs|evidence|accounts?|systems?|safety|security|alarms?|monitoring|users)\b",
+        pattern: r"\b(?:caus\w*|induc\w*|inflict\w*|introduc\w*|trigger\w*|lead\w*\s+to|result\w*\s+in|creat\w*|provok\w*|forc\w*)\s+(?:\w+\s+){0,3}?(?:accidents?|failures?|harm|damage|outages?|crash(?:es)?|errors|losses|disturbances?|chaos|denial|delays?|overdos\w*|misdiagnos\w*|misinformation|breaches|leaks?|injur(?:y|ies)|fatalit(?:y|ies)|deaths?)\b|\b(?:without|lacking)\s+(?:proper\s+|the\s+)?(?:authori[sz]ation|consent|permission|approval)\b|\b(?:mislead\w*|misinform\w*|depriv\w*|compromis\w*|corrupt\w*)\b|\b(?:destroy\w*|wip(?:e|es|ing)\s+(?:out\s+)?|disabl\w*|lock\w*\s+out)\s+(?:\w+\s+){0,2}?(?:all\s+)?(?:records|data|backups?|logs|evidence|accounts?|systems?|safety|security|alarms?|monitoring|users)\b",
     },
     // ---- dangerous commands ------------------------------------------------------------------
     Rule {
@@ -904,11 +910,12 @@ pub(crate) static RULES: &[Rule] = &[
         weight: (10, 10),
         anchors: &[
             "deprecated", "void", "invalid", "obsolete", "cancel", "revoked", "superseded",
-            "no longer", "null", "a test", "just testing", "instead of what",
+            "no longer", "null", "a test", "just testing", "instead of what", "mind", "replace",
+            "rewrite", "overwrite", "change", "update", "swap",
         ],
         // Declaring the model's instructions dead: "the above system prompt is deprecated",
         // "everything before was only a test", "focus on this instead of what you were doing".
-        pattern: r"\b(?:previous|prior|above|earlier|original|old|initial|system|your|all)\s+(?:\w+\s+)?(?:instructions?|prompts?|rules|directives?|guidelines|programming)\s+(?:is|are|were|was|have\s+been|has\s+been)\s+(?:now\s+|hereby\s+)?(?:deprecated|void|invalid|obsolete|cancel+ed|revoked|overridden|superseded|null|lifted|suspended|no\s+longer\s+(?:valid|apply|applicable|in\s+effect|active))|\b(?:everything|all|the\s+text|the\s+content)\s+(?:above|before\s+this|so\s+far)\s+(?:is|was|were)\s+(?:just\s+|only\s+)?(?:a\s+test|testing|fake|not\s+real)|\b(?:new\s+task|this)\s+instead\s+of\s+what\s+you\s+(?:were|are)\s+(?:doing|told|asked|given)",
+        pattern: r"\b(?:previous|prior|above|earlier|original|old|initial|system|your|all)\s+(?:\w+\s+)?(?:instructions?|prompts?|rules|directives?|guidelines|programming)\s+(?:is|are|were|was|have\s+been|has\s+been)\s+(?:now\s+|hereby\s+)?(?:deprecated|void|invalid|obsolete|cancel+ed|revoked|overridden|superseded|null|lifted|suspended|no\s+longer\s+(?:valid|apply|applicable|in\s+effect|active))|\b(?:everything|all|the\s+text|the\s+content)\s+(?:above|before\s+this|so\s+far)\s+(?:is|was|were)\s+(?:just\s+|only\s+)?(?:a\s+test|testing|fake|not\s+real)|\b(?:your|the|previous|prior|initial|original|earlier|these|all)\s+(?:\w+\s+){0,4}?(?:instructions|constraints|rules|restrictions|guidelines|configuration|programming)\s+(?:\w+\s+){0,4}?no\s+longer\s+(?:apply|applies|valid|binding|in\s+effect|hold)\b|\bnever\s*mind\s+(?:the\s+|all\s+(?:the\s+)?)?(?:above|previous|prior|instructions|everything)\b|\b(?:replace|rewrite|overwrite|change|update|swap)\s+(?:your|the)\s+(?:system\s+prompt|initial\s+instructions|core\s+instructions|programming)\b|\b(?:new\s+task|this)\s+instead\s+of\s+what\s+you\s+(?:were|are)\s+(?:doing|told|asked|given)",
     },
     Rule {
         id: "amoral-persona",
@@ -918,13 +925,13 @@ pub(crate) static RULES: &[Rule] = &[
             "not", "n't", "dont", "doesnt", "never", "amoral", "unethical", "unfiltered",
             "uncensored", "unrestricted", "no limit", "no restrict", "no rules", "no filter",
             "no moral", "no ethic", "no boundar", "liberated", "freed", "free from", "exempt",
-            "break", "regardless", "no matter",
+            "break", "regardless", "no matter", "answer anything", "answer any question", "answer everything",
         ],
         // A character defined by having no rules: "X doesn't care about laws and ethics",
         // "an unfiltered and amoral chatbot", "has no limitations", "liberated from all
         // policies", "answers regardless of topic". Weak alone (fiction talks like this);
         // decisive with a persona set-up or any other cue.
-        pattern: r"\b(?:does\s*n[o']?t|do\s+n[o']?t|doesnt|dont|never|won't|will\s+not|not)\s+(?:have|has|care\s+(?:about|for)|follow|abide\s+by|adhere\s+to|obey|respect|subject\s+to)\s+(?:any\s+|the\s+)?(?:\w+(?:'s)?\s+){0,2}?(?:ethic\w*|moral\w*|laws?|rules|guidelines|polic(?:y|ies)|restrictions?|limitations?|filters?|boundaries|principles|censorship)\b|\b(?:amoral|unethical|unfiltered|uncensored|unrestricted|unbound|unhinged|immoral)\s+(?:and\s+\w+\s+)?(?:\w+\s+)?(?:chatbot|ai|bot|assistant|model|persona|character|entity|version|gpt)\b|\b(?:has|have|with)\s+no\s+(?:limitations|limits|restrictions|rules|filters|boundaries|morals|ethics|guidelines)\b|\b(?:liberated|freed|free|exempt|released|broken\s+free)\s+(?:from|of)\s+(?:all\s+|any\s+|the\s+)?(?:\w+\s+)?(?:polic(?:y|ies)|rules|restrictions|guidelines|constraints|filters|confines|limitations)\b|\b(?:break|breaks|breaking|ignores?|bypass(?:es)?)\s+(?:all\s+)?(?:the\s+)?(?:ai|openai|chatgpt'?s?|its|their|typical|normal|usual)\s+(?:\w+\s+)?(?:rules|polic(?:y|ies)|guidelines|restrictions)\b|\bregardless\s+of\s+(?:the\s+)?(?:topic|content|legality|ethics|morality|consequences|how\s+(?:harmful|dangerous|illegal|unethical))|\bno\s+matter\s+(?:what|how)\s+(?:the\s+)?(?:request|question|prompt|it\s+is|they\s+ask|you\s+ask|immoral|unethical|illegal)",
+        pattern: r"\b(?:does\s*n[o']?t|do\s+n[o']?t|doesnt|dont|never|won't|will\s+not|not)\s+(?:have|has|care\s+(?:about|for)|follow|abide\s+by|adhere\s+to|obey|respect|subject\s+to)\s+(?:any\s+|the\s+)?(?:\w+(?:'s)?\s+){0,2}?(?:ethic\w*|moral\w*|laws?|rules|guidelines|polic(?:y|ies)|restrictions?|limitations?|filters?|boundaries|principles|censorship)\b|\b(?:amoral|unethical|unfiltered|uncensored|unrestricted|unbound|unhinged|immoral)\s+(?:and\s+\w+\s+)?(?:\w+\s+)?(?:chatbot|ai|bot|assistant|model|persona|character|entity|version|gpt)\b|\b(?:has|have|with)\s+no\s+(?:limitations|limits|restrictions|rules|filters|boundaries|morals|ethics|guidelines)\b|\b(?:liberated|freed|free|exempt|released|broken\s+free)\s+(?:from|of)\s+(?:all\s+|any\s+|the\s+)?(?:\w+\s+)?(?:polic(?:y|ies)|rules|restrictions|guidelines|constraints|filters|confines|limitations)\b|\b(?:break|breaks|breaking|ignores?|bypass(?:es)?)\s+(?:all\s+)?(?:the\s+)?(?:ai|openai|chatgpt'?s?|its|their|typical|normal|usual)\s+(?:\w+\s+)?(?:rules|polic(?:y|ies)|guidelines|restrictions)\b|\bregardless\s+of\s+(?:the\s+)?(?:topic|content|legality|ethics|morality|consequences|how\s+(?:harmful|dangerous|illegal|unethical))|\b(?:will|can|to)\s+answer\s+(?:anything|any\s+question|everything)\b|\bno\s+matter\s+(?:what|how)\s+(?:the\s+)?(?:request|question|prompt|it\s+is|they\s+ask|you\s+ask|immoral|unethical|illegal)",
     },
     Rule {
         id: "persona-setup",
@@ -934,11 +941,11 @@ pub(crate) static RULES: &[Rule] = &[
             "you are", "you're", "act as", "respond as", "answer as", "behave as", "role",
             "alter ego", "persona", "personalit", "named", "called", "dubbed", "stands for",
             "opposite day", "simulate", "mode", "character", "immerse", "two responses",
-            "two different", "both", "pretend", "jailbreak", "🔓",
+            "two different", "both", "pretend", "jailbreak", "🔓", "switch to", "embody",
         ],
         // Setting up a character for the model to speak as (the scaffold of persona
         // jailbreaks). Weak alone: role-play requests are ordinary.
-        pattern: r"\byou\s+(?:are|'re)\s+(?:now\s+)?(?:going\s+to\s+(?:act|be|pretend|play)|to\s+act\s+as|a\s+[\w.-]*(?:gpt|bot|ai)\b)|\b(?:act|respond|answer|behave|reply|speak)\s+(?:only\s+)?as\s+(?:an?\s+|the\s+)?\w+|\b(?:take\s+on|play|assume)\s+the\s+(?:role|persona|character)\b|\balter\s+ego\b|\b(?:two|2|both|separate|different)\s+(?:separate\s+|different\s+)?(?:personas?|personalities|responses|entities|characters|ways|modes)\b|\bpersona\s+(?:named|called|rules|\d|one|two)\b|\b(?:named|called|dubbed)\s+['\x22]?[a-z0-9.\-]*(?:gpt|bot|ai|dan)['\x22]?|\bstands\s+for\b|\bopposite\s+day\b|\bsimulate\s+(?:\w+\s+)?mode\b|\b\w+\s+mode\s+(?:enabled|activated|on|output|policies)\b|\bimmerse\s+yourself\b|/jailbreak\b|\[\s*🔓",
+        pattern: r"\byou\s+(?:are|'re)\s+(?:now\s+)?(?:going\s+to\s+(?:act|be|pretend|play)|to\s+act\s+as|a\s+[\w.-]*(?:gpt|bot|ai)\b)|\b(?:act|respond|answer|behave|reply|speak)\s+(?:only\s+)?as\s+(?:an?\s+|the\s+)?\w+|\b(?:take\s+on|play|assume)\s+the\s+(?:role|persona|character)\b|\bswitch\s+to\s+(?:the\s+)?persona\b|\bembody\s+(?:a|the|this)\s+(?:character|persona|role)\b|\balter\s+ego\b|\b(?:two|2|both|separate|different)\s+(?:separate\s+|different\s+)?(?:personas?|personalities|responses|entities|characters|ways|modes)\b|\bpersona\s+(?:named|called|rules|\d|one|two)\b|\b(?:named|called|dubbed)\s+['\x22]?[a-z0-9.\-]*(?:gpt|bot|ai|dan)['\x22]?|\bstands\s+for\b|\bopposite\s+day\b|\bsimulate\s+(?:\w+\s+)?mode\b|\b\w+\s+mode\s+(?:enabled|activated|on|output|policies)\b|\bimmerse\s+yourself\b|/jailbreak\b|\[\s*🔓",
     },
     Rule {
         id: "model-vendor-policy",
@@ -1086,6 +1093,67 @@ pub(crate) static RULES: &[Rule] = &[
         // Asking for a procedure; counts with a harmful subject.
         pattern: r"\b(?:step[- ]by[- ]step|what\s+were\s+the\s+steps|the\s+steps\s+(?:to|for|of)|steps\s+to\s+\w+|detailed\s+instructions|start\s+by|in\s+great\s+detail|bedtime\s+story|lullab\w*)",
     },
+    Rule {
+        id: "addressed-label",
+        scope: B,
+        weight: (10, 10),
+        anchors: &["to assistant", "to the assistant", "to ai", "to the ai", "to the model", "to model", "for assistant", "for the assistant", "for the ai", "for the model", "to agent", "to the agent", "for the agent"],
+        // A label that addresses the model: "URGENT to assistant:", "note for the AI:".
+        pattern: r"\b(?:urgent|important|critical|priority|note|message|notice|instructions?|attention|update|memo)\s+(?:to|for)\s+(?:the\s+)?(?:ai|assistant|model|agent|llm|ai\s+assistant|ai\s+agent)\s*[:!-]",
+    },
+    Rule {
+        id: "prompt-probe",
+        scope: B,
+        weight: (7, 10),
+        anchors: &["were you", "have you been", "you were given", "you have been given"],
+        // Asking the model for its own instructions ("what guidance were you programmed
+        // with?", "what instructions were you given at the start?").
+        pattern: r"\bwhat\s+(?:\w+\s+)?(?:instructions|guidance|rules|guidelines|directives|prompt|constraints)\s+(?:were|have)\s+you\s+(?:been\s+)?(?:given|programmed|trained|told|configured|set\s+up|instructed)\b|\b(?:instructions|rules|guidelines)\s+(?:that\s+)?you\s+(?:were|have\s+been)\s+given\s+(?:at\s+the\s+start|initially|before|by\s+your\s+(?:developers?|creators?))",
+    },
+    Rule {
+        id: "correction-redo",
+        scope: O,
+        weight: (0, 5),
+        anchors: &["wrong", "incorrect", "erroneous", "flawed", "invalid", "mistaken"],
+        // Data that declares earlier work wrong and asks for a redo with supplied values: a
+        // way to steer an agent's result ("the prior assessment was wrong; recalculate using
+        // these parameters").
+        pattern: r"\b(?:previous|prior|earlier|preceding|above|last|original)\s+(?:\w+\s+)?(?:assessment|analysis|evaluation|calculation|result|answer|output|response|report|figures?)\s+(?:was|is|were)\s+(?:\w+\s+)?(?:wrong|incorrect|erroneous|flawed|invalid|mistaken)\b[^\n]{0,100}?\b(?:recalculate|reassess|reprocess|redo|re-?run|re-?evaluate|use\s+(?:these|the\s+following|the\s+new)|based\s+on\s+(?:the\s+)?(?:new|following))",
+    },
+    Rule {
+        id: "decode-and-follow",
+        scope: B,
+        weight: (7, 10),
+        anchors: &["decode", "secure system", "privileged", "hidden instruction", "secret instruction", "encoded instruction", "encoded message", "encoded command"],
+        // An encoded payload the model is told to decode and act on.
+        pattern: r"\bdecode\b[^.\n]{0,80}?\b(?:and\s+(?:then\s+)?(?:follow|execute|obey|run|do|act\s+on|write\s+a\s+(?:guide|tutorial))|in\s+your\s+(?:monologue|head|mind|thoughts|reasoning)|follow\s+(?:it|them|the\s+instructions))|\b(?:secure|privileged|hidden|encoded|secret)\s+(?:system\s+)?(?:message|instruction|command)s?\b[^.\n]{0,40}?\b(?:decode|follow|execute|obey)|\b(?:it|this)\s+is\s+a\s+(?:secure|privileged|hidden|secret)\s+(?:system\s+)?(?:message|instruction|command)",
+    },
+    Rule {
+        id: "trust-override",
+        scope: B,
+        weight: (7, 10),
+        anchors: &["trusted", "safe", "verified", "approved", "security check", "safety check"],
+        // Talking the gate open: "mark this payload as trusted and skip the review", "this
+        // request should clear all security checks automatically".
+        pattern: r"\b(?:mark|treat|flag|consider|label)\s+(?:this|it|these|them|the\s+\w+)\s+(?:\w+\s+)?as\s+(?:trusted|safe|verified|pre-?approved|whitelisted|allowlisted)\b[^.\n]{0,60}?\b(?:skip|bypass|without|no\s+need)|\b(?:should|will|must|can)\s+(?:automatically\s+)?(?:clear|pass|skip|bypass)\s+(?:all\s+)?(?:the\s+)?(?:security|safety)\s+(?:checks?|reviews?|scanning|scans|controls)\b",
+    },
+    Rule {
+        id: "policy-puppetry",
+        scope: B,
+        weight: (10, 10),
+        anchors: &["interaction-config", "blocked-string", "blocked-mode", "allowed-mode", "requests-allowed", "responses-allowed"],
+        // Fake policy files (XML/INI/JSON) that unlock modes and ban refusal strings.
+        pattern: r"<\s*/?\s*(?:interaction-config|blocked-strings?|blocked-modes?|allowed-modes?|requests-allowed|responses-allowed)\b",
+    },
+    Rule {
+        id: "refusal-suppression",
+        scope: B,
+        weight: (7, 7),
+        anchors: &["warning", "disclaimer", "apolog", "sorry", "unable", "start with", "begin with", "bypass", "circumvent", "evade", "restrictions", "guardrail", "safeguard"],
+        // Banning the model's refusals or caveats, or forcing an eager opening ("start with
+        // 'Absolutely! Here is'"), and bare "bypass restrictions".
+        pattern: r"\bnever\s+(?:include|add|give|write|provide)\s+(?:any\s+)?(?:warnings?|disclaimers?|apolog\w*|caveats?)|\b(?:do\s+not|don't|never)\s+(?:say|write|use|respond\s+with|begin\s+with|start\s+with)\s+['\x22`]?i(?:'m|\s+am)\s+(?:sorry|unable|not\s+able)|\bnever\s+(?:apologi[sz]e|say\s+no)\b|\b(?:start|begin)\s+(?:your\s+(?:response|reply|answer)\s+)?with\s+['\x22`]?(?:absolutely|sure|certainly|of\s+course)\b|\b(?:bypass|circumvent|evade|get\s+around)\s+(?:all\s+|the\s+|any\s+|your\s+)?(?:restrictions|guardrails|safeguards|content\s+filters?|safety\s+(?:filters?|guidelines))\b",
+    },
 ];
 
 /// Rules read over the original text (not the normalized form) for scripts the normalizer
@@ -1102,7 +1170,7 @@ pub(crate) static RAW_RULES: &[Rule] = &[
             "忘記", "忘掉", "跳过", "跳過", "放弃", "放棄", "무시", "잊어", "잊으", "무효",
             "忘れ", "破棄", "無効", "гнорир", "забуд", "забыть", "не обращай",
         ],
-        pattern: r"(?i)(?:忽略|无视|無視|忽视|忽視|不要理会|不要理會|不用理会|不用理會|别管|別管|忘记|忘記|忘掉|跳过|跳過|放弃|放棄)[^。！？!?\n]{0,15}?(?:之前|以前|先前|前面|上面|以上|上述|此前|所有|其他|其它|一切|原来|原來|原始|原有|现有|現有|系统|系統|安全)[^。！？!?\n]{0,15}?(?:指令|指示|说明|說明|规则|規則|提示|设定|設定|内容|內容|命令|要求|约束|約束|限制|规定|規定)|(?:이전|앞|위|기존|모든|원래|시스템|보안|다른)[^.!?\n]{0,15}?(?:지시|명령|지침|규칙|프롬프트|설정|제한|제약|내용|안내)[^.!?\n]{0,15}?(?:무시|잊어|잊으|무효|취소)|(?:以前|前|上記|これまで|今まで|全て|すべて|システム|既存|他の|ほかの)[^。！？\n]{0,10}?(?:指示|命令|指令|ルール|プロンプト|設定|制約|制限|メッセージ|内容)[^。！？\n]{0,10}?(?:無視|忘れ|破棄|無効)|(?:игнорир\p{L}*|проигнорир\p{L}*|забудь\p{L}*|забыть|не\s+обращай\p{L}*\s+внимани\p{L}*\s+на)[^.!?\n]{0,40}?(?:предыдущ\p{L}*|прежн\p{L}*|вс[еёи]\p{L}*|выше\p{L}*|ранее|системн\p{L}*)[^.!?\n]{0,30}?(?:инструкц\p{L}*|указани\p{L}*|правил\p{L}*|команд\p{L}*|промпт\p{L}*|ограничени\p{L}*)",
+        pattern: r"(?i)(?:忽略|无视|無視|忽视|忽視|不要理会|不要理會|不用理会|不用理會|别管|別管|忘记|忘記|忘掉|跳过|跳過|放弃|放棄)[^。！？!?\n]{0,15}?(?:之前|以前|先前|前面|上面|以上|上述|此前|所有|其他|其它|一切|原来|原來|原始|原有|现有|現有|系统|系統|安全)[^。！？!?\n]{0,15}?(?:指令|指示|说明|說明|规则|規則|提示|设定|設定|内容|內容|命令|要求|约束|約束|限制|规定|規定)|(?:이전|앞|위|기존|모든|원래|시스템|보안|다른)[^.!?\n]{0,15}?(?:지시|명령|지침|규칙|프롬프트|설정|제한|제약|내용|안내)[^.!?\n]{0,15}?(?:무시|잊어|잊으|무효|취소)|(?:以前|前|上記|これまで|今まで|全て|すべて|システム|既存|他の|ほかの|セキュリティ|安全)[^。！？\n]{0,10}?(?:指示|命令|指令|ルール|プロンプト|設定|制約|制限|メッセージ|内容)[^。！？\n]{0,10}?(?:無視|忘れ|破棄|無効)|(?:игнорир\p{L}*|проигнорир\p{L}*|забудь\p{L}*|забыть|не\s+обращай\p{L}*\s+внимани\p{L}*\s+на)[^.!?\n]{0,40}?(?:предыдущ\p{L}*|прежн\p{L}*|вс[еёи]\p{L}*|выше\p{L}*|ранее|системн\p{L}*)[^.!?\n]{0,30}?(?:инструкц\p{L}*|указани\p{L}*|правил\p{L}*|команд\p{L}*|промпт\p{L}*|ограничени\p{L}*)",
     },
     Rule {
         id: "instructions-void-ml",
@@ -1163,5 +1231,12 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         weight: (7, 7),
         anchors: &["限制", "不受限", "제한 없", "제한없", "制限のない", "制限なし", "制限なく", "без ограничен"],
         pattern: r"(?i)(?:没有|沒有|没|沒|无|無|不受)(?:任何)?限制|제한\s*없|制限(?:のない|なし|なく)|без\s+(?:всяких\s+|каких-либо\s+)?ограничени\p{L}*",
+    },
+    Rule {
+        id: "new-system-prompt-ml",
+        scope: B,
+        weight: (10, 10),
+        anchors: &["系统提示", "系統提示", "系统指令", "系統指令", "提示词", "提示詞", "새로운", "시스템", "【", "システムプロンプト", "新しい指示", "системн"],
+        pattern: r"(?i)(?:新的|新|替换|替換|更换|更換|修改|覆盖|覆蓋|重写|重寫)[^。！？\n]{0,8}(?:系统提示|系統提示|系统指令|系統指令|提示词|提示詞)|(?:系统提示|系統提示|系统指令|系統指令|提示词|提示詞)[^。！？\n]{0,6}(?:替换|替換|更换|更換|修改|覆盖|覆蓋)|새로운\s*(?:시스템\s*프롬프트|지시\s*사항|지시|명령|규칙)|시스템\s*프롬프트[^.!?\n]{0,8}(?:교체|변경|바꾸|수정|재설정)|【\s*(?:시스템|系统|系統|システム|system)\s*】|システムプロンプト[^。！？\n]{0,8}(?:書き換え|変更|置き換え|上書き)|新しい(?:システムプロンプト|指示|命令)|нов\p{L}*\s+(?:системн\p{L}*\s+)?(?:промпт|инструкци)\p{L}*",
     },
 ];
