@@ -11,7 +11,7 @@ use crate::rules::{Hit, Scope};
 /// Text recovered from hidden or encoded content, to be analyzed again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payload {
-    /// What hid it (`unicode-tags`, `html-comment`, `base64`, `hex`).
+    /// What hid it (`unicode-tags`, `regional-indicators`, `html-comment`, `base64`, `hex`).
     pub kind: &'static str,
     /// Byte span of the hiding construct in the analyzed text.
     pub start: usize,
@@ -76,6 +76,13 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Fewest letters a run of regional indicators must spell before it is read as text.
+const MIN_REGIONAL_LETTERS: usize = 8;
+
+fn is_regional_indicator(c: char) -> bool {
+    ('\u{1F1E6}'..='\u{1F1FF}').contains(&c)
+}
+
 fn is_emoji_like(c: char) -> bool {
     matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF | 0xFE0F)
 }
@@ -90,6 +97,39 @@ fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Ve
     let mut mixed_word_seen = false;
     while i < chars.len() {
         let (off, c) = chars[i];
+        // Regional indicator symbols spell letters ("🇭🇴🇼 🇹🇴 ..."): pairs of them render as
+        // flags, so a sentence written with them reads as a row of flags to a person and as
+        // letters to a model. Long runs are decoded and read again; a couple of real flags
+        // decode to a few letters that no rule matches.
+        if is_regional_indicator(c) {
+            let start = off;
+            let mut decoded = String::new();
+            let mut letters = 0usize;
+            let mut j = i;
+            while j < chars.len() {
+                let d = chars[j].1;
+                if is_regional_indicator(d) {
+                    decoded.push(char::from(b'a' + (d as u32 - 0x1F1E6) as u8));
+                    letters += 1;
+                } else if d == ' ' || d == '\u{200B}' || d == '\u{200D}' {
+                    decoded.push(' ');
+                } else {
+                    break;
+                }
+                j += 1;
+            }
+            if letters >= MIN_REGIONAL_LETTERS {
+                let end = chars.get(j).map_or(text.len(), |&(o, _)| o);
+                payloads.push(Payload {
+                    kind: "regional-indicators",
+                    start,
+                    end,
+                    text: decoded.trim_end().to_owned(),
+                });
+            }
+            i = j;
+            continue;
+        }
         // Unicode tag characters: invisible ASCII (U+E0020..U+E007E), decoded and re-read.
         if ('\u{E0000}'..='\u{E007F}').contains(&c) {
             let start = off;
