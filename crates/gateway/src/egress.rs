@@ -25,7 +25,8 @@ use std::time::Duration;
 
 use mcpwall_detect::url_guard::{UrlGuard, UrlPolicy};
 use mcpwall_sandbox::egress_policy::{
-    parse_request, AddressGuard, EgressDenied, EgressRules, IpNet, Target,
+    never_reachable, parse_request, AddressGuard, DomainPattern, EgressDenied, EgressRules, IpNet,
+    Target,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixListener};
@@ -320,13 +321,21 @@ pub fn audit_sink() -> Arc<dyn AuditSink> {
     AUDIT.get().cloned().unwrap_or_else(|| Arc::new(NullSink))
 }
 
-fn socket_dir() -> std::io::Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
+/// Prefix of the per-process socket directories.
+const SOCKET_DIR_PREFIX: &str = "mcpwall-egress-";
+
+fn socket_base() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|p| p.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    let dir = base.join(format!("mcpwall-egress-{}", std::process::id()));
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+fn socket_dir() -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::DirBuilderExt;
+    let base = socket_base();
+    sweep_stale_socket_dirs(&base);
+    let dir = base.join(format!("{SOCKET_DIR_PREFIX}{}", std::process::id()));
     if !dir.is_dir() {
         std::fs::DirBuilder::new()
             .mode(0o700)
@@ -334,6 +343,44 @@ fn socket_dir() -> std::io::Result<PathBuf> {
             .create(&dir)?;
     }
     Ok(dir)
+}
+
+/// Removes socket directories left by mcpwall processes that no longer exist (killed with
+/// SIGKILL, so their cleanup never ran). Directories of other users cannot be removed and are
+/// left alone; a live process (even an unrelated one that reused the pid) keeps its directory.
+fn sweep_stale_socket_dirs(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SOCKET_DIR_PREFIX))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(entry.path());
+    }
+}
+
+/// Removes a proxy's socket, and its directory once empty, when the proxy task is dropped:
+/// the runtime drops every task when the gateway shuts down (`wrap` drops its runtime before
+/// it exits), so nothing is left behind after a normal exit.
+struct SocketCleanup(PathBuf);
+
+impl Drop for SocketCleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+        if let Some(dir) = self.0.parent() {
+            // Fails while another proxy of this process still has its socket there.
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
 }
 
 /// Starts (or reuses) the egress proxy for `server` with `rules` on the current tokio runtime.
@@ -364,7 +411,11 @@ pub fn ensure_proxy(server: &str, rules: EgressRules) -> Result<RunningProxy, Eg
         let _guard = handle.enter();
         UnixListener::from_std(std_listener)?
     };
-    handle.spawn(serve(listener, ctx));
+    let cleanup = SocketCleanup(socket.clone());
+    handle.spawn(async move {
+        let _cleanup = cleanup;
+        serve(listener, ctx).await;
+    });
     let running = RunningProxy { socket };
     map.insert(key, running.clone());
     Ok(running)
@@ -377,36 +428,113 @@ fn set_socket_mode(path: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
 }
 
-/// Checks a remote upstream URL before mcpwall connects to it: the URL guard on the URL, then
-/// resolution by mcpwall and every address checked. Returns the addresses to connect to (pin
-/// them, e.g. with `reqwest::ClientBuilder::resolve_to_addrs`, and never resolve again).
-/// `allow_cidrs` are ranges the deployment trusts for this upstream.
+/// What a remote upstream may reach besides public addresses, and how its name is resolved.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteGuard {
+    /// Internal destinations the deployment trusts for this upstream: addresses inside
+    /// `cidrs`, and every address of a name matching `domains`. Cloud metadata, unspecified,
+    /// broadcast and multicast addresses stay refused whatever this says.
+    pub allow: EgressRules,
+    /// Name resolution (the system resolver; tests use a fixed table).
+    pub resolver: Resolver,
+}
+
+impl RemoteGuard {
+    /// A guard from config strings (`allow_domains`, `allow_cidrs`), system resolver.
+    pub fn from_config(domains: &[String], cidrs: &[String]) -> Result<Self, EgressDenied> {
+        Ok(Self {
+            allow: EgressRules::parse(domains, cidrs)?,
+            resolver: Resolver::System,
+        })
+    }
+
+    /// The guard of a configured remote server (`[servers.NAME.network]`).
+    pub fn from_policy(network: &mcpwall_policy::NetworkPolicy) -> Self {
+        Self {
+            allow: EgressRules {
+                domains: network
+                    .allow_domains
+                    .iter()
+                    .filter_map(|d| DomainPattern::parse(&d.to_string()).ok())
+                    .collect(),
+                cidrs: network.allow_cidrs.clone(),
+            },
+            resolver: Resolver::System,
+        }
+    }
+
+    /// Checks a remote upstream URL before mcpwall connects to it: the URL guard on the URL,
+    /// then resolution by mcpwall and every address checked (one refused address refuses the
+    /// name, so a rebinding answer cannot slip through). Returns the addresses to connect to:
+    /// pin them (e.g. `reqwest::ClientBuilder::resolve_to_addrs`) and never resolve again.
+    pub async fn vet(&self, url: &str) -> Result<Vec<SocketAddr>, EgressDenied> {
+        let domains: Vec<String> = self
+            .allow
+            .domains
+            .iter()
+            .map(|d| match d {
+                DomainPattern::Exact(n) => n.clone(),
+                DomainPattern::Wildcard(n) => format!("*.{n}"),
+            })
+            .collect();
+        let guard = UrlGuard::new(UrlPolicy {
+            allow_domains: domains,
+            allow_cidrs: self.allow.cidrs.clone(),
+            ..UrlPolicy::default()
+        });
+        let url_host = || {
+            url::Url::parse(url)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| url.to_owned())
+        };
+        let checked = guard.check_url(url).map_err(|d| EgressDenied::Guard {
+            host: url_host(),
+            reason: d.to_string(),
+        })?;
+        let host = checked
+            .url
+            .host_str()
+            .ok_or_else(|| EgressDenied::BadRequest("url has no host".to_owned()))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let port = checked.port.unwrap_or(443);
+        let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => self.resolver.resolve(&host, port).await,
+        };
+        let ok = if self.allow.domains.iter().any(|d| d.matches(&host)) {
+            // An allowlisted name: its addresses are trusted, except those never reachable.
+            if addrs.is_empty() {
+                return Err(EgressDenied::Unresolved(host));
+            }
+            if let Some((ip, why)) = addrs
+                .iter()
+                .find_map(|ip| never_reachable(*ip).map(|w| (*ip, w)))
+            {
+                return Err(EgressDenied::Forbidden(ip, why));
+            }
+            addrs
+        } else {
+            self.allow
+                .check_resolved(&host, &addrs, &DetectGuard(guard))?
+        };
+        Ok(ok.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
+    }
+}
+
+/// Checks a remote upstream URL with only `allow_cidrs` trusted (see [`RemoteGuard::vet`]).
 pub async fn vet_remote(url: &str, allow_cidrs: &[IpNet]) -> Result<Vec<SocketAddr>, EgressDenied> {
-    let guard = UrlGuard::new(UrlPolicy {
-        allow_cidrs: allow_cidrs.to_vec(),
-        ..UrlPolicy::default()
-    });
-    let checked = guard
-        .check_url(url)
-        .map_err(|d| EgressDenied::BadRequest(d.to_string()))?;
-    let host = checked
-        .url
-        .host_str()
-        .ok_or_else(|| EgressDenied::BadRequest("url has no host".to_owned()))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let port = checked.port.unwrap_or(443);
-    let rules = EgressRules {
-        domains: Vec::new(),
-        cidrs: allow_cidrs.to_vec(),
-    };
-    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
-        Ok(ip) => vec![ip],
-        Err(_) => Resolver::System.resolve(&host, port).await,
-    };
-    let ok = rules.check_resolved(&host, &addrs, &DetectGuard(guard))?;
-    Ok(ok.into_iter().map(|ip| SocketAddr::new(ip, port)).collect())
+    RemoteGuard {
+        allow: EgressRules {
+            domains: Vec::new(),
+            cidrs: allow_cidrs.to_vec(),
+        },
+        resolver: Resolver::System,
+    }
+    .vet(url)
+    .await
 }
 
 #[cfg(test)]
@@ -603,6 +731,100 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(ok, vec!["127.0.0.1:8080".parse().unwrap()]);
+    }
+
+    fn remote_guard(domains: &[&str], cidrs: &[&str], table: &[(&str, &str)]) -> RemoteGuard {
+        let d: Vec<String> = domains.iter().map(|s| s.to_string()).collect();
+        let c: Vec<String> = cidrs.iter().map(|s| s.to_string()).collect();
+        let mut g = RemoteGuard::from_config(&d, &c).unwrap();
+        let mut map: HashMap<String, Vec<IpAddr>> = HashMap::new();
+        for (name, ip) in table {
+            map.entry(name.to_string())
+                .or_default()
+                .push(ip.parse().unwrap());
+        }
+        g.resolver = Resolver::Static(map);
+        g
+    }
+
+    #[tokio::test]
+    async fn remote_guard_refuses_internal_names_and_pins_checked_addresses() {
+        let table = [
+            ("loopback.acme-mcp.io", "127.0.0.1"),
+            ("mixed.acme-mcp.io", "93.184.216.34"),
+            ("mixed.acme-mcp.io", "10.0.0.7"),
+            ("public.acme-mcp.io", "93.184.216.34"),
+            ("meta.acme-mcp.io", "169.254.169.254"),
+            ("corp.acme-mcp.io", "10.1.2.3"),
+        ];
+        let g = remote_guard(&[], &[], &table);
+        for (url, why) in [
+            ("http://loopback.acme-mcp.io:9/mcp", "loopback"),
+            ("http://mixed.acme-mcp.io/mcp", "10.0.0.7"),
+            ("http://meta.acme-mcp.io/", "metadata"),
+            ("http://169.254.169.254/latest", "metadata"),
+            ("http://10.0.0.1/mcp", "private"),
+            ("http://[::1]:8080/mcp", "loopback"),
+            ("http://unknown.acme-mcp.io/", "did not resolve"),
+        ] {
+            let err = g.vet(url).await.unwrap_err().to_string();
+            assert!(err.contains(why), "{url}: {err}");
+        }
+        assert_eq!(
+            g.vet("https://public.acme-mcp.io/mcp").await.unwrap(),
+            vec!["93.184.216.34:443".parse().unwrap()]
+        );
+        // Allowlisted: a CIDR admits its addresses, a domain every address of that name, and
+        // metadata stays refused even when its name or range is listed.
+        let g = remote_guard(
+            &["corp.acme-mcp.io", "meta.acme-mcp.io"],
+            &["127.0.0.0/8", "169.254.0.0/16"],
+            &table,
+        );
+        assert_eq!(
+            g.vet("http://loopback.acme-mcp.io:9/mcp").await.unwrap(),
+            vec!["127.0.0.1:9".parse().unwrap()]
+        );
+        assert_eq!(
+            g.vet("http://corp.acme-mcp.io:8000/mcp").await.unwrap(),
+            vec!["10.1.2.3:8000".parse().unwrap()]
+        );
+        for url in ["http://meta.acme-mcp.io/", "http://169.254.169.254/"] {
+            let err = g.vet(url).await.unwrap_err().to_string();
+            assert!(err.contains("metadata"), "{url}: {err}");
+        }
+    }
+
+    #[test]
+    fn proxy_socket_and_directory_are_removed_when_the_runtime_ends() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let rules = EgressRules::parse(&["example.com".to_owned()], &[]).unwrap();
+        let running = rt.block_on(async { ensure_proxy("cleanup-test", rules).unwrap() });
+        assert!(running.socket.exists());
+        let dir = running.socket.parent().unwrap().to_path_buf();
+        drop(rt);
+        assert!(!running.socket.exists());
+        // The directory goes with its last socket (another test's proxy may still use it).
+        let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+        assert!(left > 0 || !dir.exists(), "empty {dir:?} left behind");
+    }
+
+    #[test]
+    fn stale_socket_directories_of_dead_processes_are_swept() {
+        let base = tempfile::tempdir().unwrap();
+        let dead = base.path().join(format!("{SOCKET_DIR_PREFIX}999999999"));
+        let alive = base.path().join(format!("{SOCKET_DIR_PREFIX}1"));
+        let other = base.path().join("unrelated");
+        for d in [&dead, &alive, &other] {
+            std::fs::create_dir(d).unwrap();
+            std::fs::write(d.join("0.sock"), "").unwrap();
+        }
+        sweep_stale_socket_dirs(base.path());
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
     }
 
     // ---- the whole path: sandboxed server -> in-namespace listener -> proxy -> test host ----

@@ -25,6 +25,13 @@ use crate::audit_sink::{AuditEvent, Decision, EventKind};
 /// otherwise the running executable is used).
 pub const ENV_MCPWALL_EXE: &str = "MCPWALL_EXE";
 
+/// Test switch: a comma-separated list of sandbox feature names (as `mcpwall sandbox doctor`
+/// prints them, e.g. `landlock`) that the launcher treats as missing. It changes only the
+/// launcher's decision (enforce refuses, best-effort warns and audits, through the same code
+/// as a real gap); the helper still applies every layer the kernel has, so it can never weaken
+/// a sandbox. Used by the tests of the best-effort path on a machine that has every feature.
+pub const ENV_SIMULATE_MISSING: &str = "MCPWALL_TEST_SANDBOX_MISSING";
+
 /// What to start: the server's own command line, declared environment, secrets and sandbox.
 #[derive(Debug, Clone, Default)]
 pub struct LaunchSpec {
@@ -42,6 +49,9 @@ pub struct LaunchSpec {
     pub sandbox: SandboxPolicy,
     /// Server name, for the audit trail and the egress proxy.
     pub server: String,
+    /// Names of variables copied from mcpwall's own environment into the server's
+    /// (`wrap --pass-env NAME`); unset ones are skipped. Values are never logged or audited.
+    pub pass_env: Vec<String>,
 }
 
 impl LaunchSpec {
@@ -158,6 +168,19 @@ pub enum LaunchError {
     /// A value is not valid UTF-8.
     #[error("server command, argument or variable `{0}` is not valid utf-8")]
     NotUtf8(String),
+    /// A `--pass-env` name is not a variable name, or its value is not UTF-8 (the message
+    /// names the variable, never its value).
+    #[error("cannot pass variable `{0}` to the server: {1}")]
+    PassEnv(String, &'static str),
+}
+
+/// Whether `name` can be an environment variable name (`[A-Za-z_][A-Za-z0-9_]*`).
+pub fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn utf8(s: &OsStr) -> Result<String, LaunchError> {
@@ -210,6 +233,21 @@ fn server_env(spec: &LaunchSpec, sandboxed: bool) -> Result<Vec<(String, String)
     for (k, v) in &spec.env {
         set(&utf8(k)?, utf8(v)?);
     }
+    for name in &spec.pass_env {
+        if !is_env_name(name) {
+            return Err(LaunchError::PassEnv(
+                name.clone(),
+                "not a valid variable name",
+            ));
+        }
+        match std::env::var_os(name) {
+            None => tracing::debug!(name, "variable to pass is not set"),
+            Some(v) => match v.into_string() {
+                Ok(v) => set(name, v),
+                Err(_) => return Err(LaunchError::PassEnv(name.clone(), "value is not utf-8")),
+            },
+        }
+    }
     for (name, reference) in &spec.secrets {
         let value = reference
             .resolve()
@@ -245,7 +283,24 @@ pub fn preflight(spec: &LaunchSpec) -> (Vec<&'static str>, Vec<&'static str>) {
         return (Vec::new(), Vec::new());
     }
     let f = mcpwall_sandbox::probe();
-    (f.missing_required(), f.missing_optional())
+    let (mut missing, mut optional) = (f.missing_required(), f.missing_optional());
+    if let Some(list) = std::env::var_os(ENV_SIMULATE_MISSING) {
+        let list = list.to_string_lossy().into_owned();
+        for line in f.lines() {
+            if !list.split(',').any(|n| n.trim() == line.name) {
+                continue;
+            }
+            let into = if line.required {
+                &mut missing
+            } else {
+                &mut optional
+            };
+            if !into.contains(&line.name) {
+                into.push(line.name);
+            }
+        }
+    }
+    (missing, optional)
 }
 
 /// The command that starts `spec`. Stdio is left for the caller to set.
@@ -340,6 +395,8 @@ pub fn command(spec: &LaunchSpec) -> Result<tokio::process::Command, LaunchError
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     #[test]
@@ -369,6 +426,72 @@ mod tests {
         ));
         let err = server_env(&spec, true).unwrap_err().to_string();
         assert!(err.contains("MCPWALL_DEFINITELY_UNSET_VAR"), "{err}");
+    }
+
+    #[test]
+    fn pass_env_copies_only_listed_variables() {
+        std::env::set_var("MCPWALL_TEST_PASSED", "from-host");
+        std::env::set_var("MCPWALL_TEST_NOT_PASSED", "hidden");
+        let mut spec = LaunchSpec::new("true", Vec::<String>::new());
+        spec.pass_env = vec![
+            "MCPWALL_TEST_PASSED".into(),
+            "MCPWALL_TEST_UNSET_EVERYWHERE".into(),
+        ];
+        for sandboxed in [true, false] {
+            let env = server_env(&spec, sandboxed).unwrap();
+            assert!(env.contains(&("MCPWALL_TEST_PASSED".into(), "from-host".into())));
+            let names: Vec<&str> = env.iter().map(|(k, _)| k.as_str()).collect();
+            assert!(!names.contains(&"MCPWALL_TEST_NOT_PASSED"));
+            assert!(!names.contains(&"MCPWALL_TEST_UNSET_EVERYWHERE"));
+        }
+        spec.pass_env = vec!["A=B".into()];
+        let err = server_env(&spec, true).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cannot pass variable `A=B` to the server: not a valid variable name"
+        );
+    }
+
+    /// Best-effort with a missing feature starts, and leaves a `sandbox.best_effort` record;
+    /// enforce refuses naming the feature. The gap is simulated with [`ENV_SIMULATE_MISSING`]
+    /// (the decision code is the same as for a real gap).
+    #[test]
+    fn best_effort_gap_is_audited_and_enforce_refuses() {
+        use crate::audit_sink::{AuditSink, MemorySink};
+        static SINK: std::sync::OnceLock<Arc<dyn AuditSink>> = std::sync::OnceLock::new();
+        let memory = MemorySink::default();
+        let sink = SINK.get_or_init(|| Arc::new(memory.clone()));
+        crate::egress::set_audit_sink(sink);
+        if mcpwall_sandbox::probe()
+            .missing_required()
+            .contains(&"seccomp filter")
+        {
+            return;
+        }
+        std::env::set_var(ENV_SIMULATE_MISSING, "seccomp filter,landlock");
+        let mut spec = LaunchSpec::new("/bin/true", Vec::<String>::new());
+        spec.server = "degraded".into();
+        let err = command(&spec).unwrap_err().to_string();
+        assert!(
+            err.contains("refusing to start `degraded`") && err.contains("seccomp filter"),
+            "{err}"
+        );
+        spec.sandbox.mode = Mode::BestEffort;
+        let started = command(&spec);
+        std::env::remove_var(ENV_SIMULATE_MISSING);
+        assert!(started.is_ok(), "{:?}", started.err());
+        let events: Vec<_> = memory
+            .events()
+            .into_iter()
+            .filter(|e| e.server == "degraded")
+            .collect();
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(events[0].rule.as_deref(), Some("sandbox.best_effort"));
+        let detail = events[0].detail.as_deref().unwrap();
+        assert!(
+            detail.contains("seccomp filter") && detail.contains("landlock"),
+            "{detail}"
+        );
     }
 
     #[test]

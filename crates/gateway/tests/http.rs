@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use http_support::*;
+use mcpwall_gateway::egress::{RemoteGuard, Resolver};
 use mcpwall_gateway::front::http::relayed::{relayed, Upstream};
 use mcpwall_gateway::front::http::Connector;
 use mcpwall_gateway::mux::Shared;
@@ -482,11 +483,11 @@ async fn remote_upstream_streamable_and_legacy() {
     })
     .await;
     for path in ["/mcp/echo", "/sse/echo"] {
-        let spec = RemoteSpec {
-            url: inner.url(path).parse().unwrap(),
-            headers: vec![("x-test".into(), "1".into())],
-            transport: RemoteTransport::Auto,
-        };
+        let mut spec = RemoteSpec::new(inner.url(path).parse().unwrap());
+        spec.headers = vec![("x-test".into(), "1".into())];
+        spec.transport = RemoteTransport::Auto;
+        // The inner gateway is on loopback, which the URL guard refuses unless allowlisted.
+        spec.guard = RemoteGuard::from_config(&[], &["127.0.0.0/8".into()]).unwrap();
         let outer = Front::start(FrontOpts {
             servers: Some(relayed_servers(Upstream::Remote(spec))),
             ..FrontOpts::default()
@@ -515,4 +516,73 @@ async fn remote_upstream_streamable_and_legacy() {
         outer.stop().await;
     }
     inner.stop().await;
+}
+
+/// Remote targets the URL guard refuses (metadata, private, loopback by address or by name) are
+/// refused before any connection: the client gets a readable error, the audit trail a denial,
+/// and a real listener behind the loopback name and address never sees a connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_upstream_refused_by_the_url_guard_before_connecting() {
+    use mcpwall_gateway::audit_sink::{AuditSink, Decision, MemorySink};
+    let memory = MemorySink::default();
+    let sink: Arc<dyn AuditSink> = Arc::new(memory.clone());
+    mcpwall_gateway::egress::set_audit_sink(&sink);
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    trap.set_nonblocking(true).unwrap();
+    let port = trap.local_addr().unwrap().port();
+    let mut table = HashMap::new();
+    table.insert(
+        "loopback.acme-mcp.io".to_owned(),
+        vec!["127.0.0.1".parse().unwrap()],
+    );
+    for (url, why) in [
+        ("http://169.254.169.254/mcp".to_owned(), "metadata"),
+        ("http://10.0.0.1:8080/mcp".to_owned(), "private"),
+        (format!("http://127.0.0.1:{port}/mcp"), "loopback"),
+        (
+            format!("http://loopback.acme-mcp.io:{port}/mcp"),
+            "loopback",
+        ),
+    ] {
+        let mut spec = RemoteSpec::new(url.parse().unwrap());
+        spec.server = "refused".into();
+        spec.guard.resolver = Resolver::Static(table.clone());
+        let outer = Front::start(FrontOpts {
+            servers: Some(relayed_servers(Upstream::Remote(spec))),
+            ..FrontOpts::default()
+        })
+        .await;
+        let r = outer
+            .client()
+            .post("echo", None, &initialize_msg(1), &[])
+            .await;
+        let status = r.status().as_u16();
+        let body = r.text().await.unwrap();
+        assert_eq!(status, 502, "{url}: {body}");
+        assert!(
+            body.contains("cannot open session to server"),
+            "{url}: {body}"
+        );
+        assert!(
+            body.contains("is not allowed") && body.contains(why),
+            "{url}: {status} {body}"
+        );
+        outer.stop().await;
+    }
+    assert!(trap.accept().is_err(), "a refused target was contacted");
+    let denials: Vec<_> = memory
+        .events()
+        .into_iter()
+        .filter(|e| e.server == "refused")
+        .collect();
+    assert_eq!(denials.len(), 4, "{denials:?}");
+    for e in &denials {
+        assert_eq!(e.decision, Some(Decision::Deny));
+        assert_eq!(e.rule.as_deref(), Some("upstream.url_guard"));
+    }
+    assert!(denials[3]
+        .tool
+        .as_deref()
+        .unwrap()
+        .contains("loopback.acme-mcp.io"));
 }

@@ -66,7 +66,9 @@ impl AddressGuard for PublicOnly {
     }
 }
 
-fn never_reachable(addr: IpAddr) -> Option<&'static str> {
+/// Why an address is never a permitted destination (cloud metadata, unspecified, broadcast,
+/// multicast, also inside IPv4-mapped IPv6), if it is one; no allowlist overrides this.
+pub fn never_reachable(addr: IpAddr) -> Option<&'static str> {
     let metadata: [IpAddr; 3] = [
         IpAddr::from([169, 254, 169, 254]),
         IpAddr::from([100, 100, 100, 200]),

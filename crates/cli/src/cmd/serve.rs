@@ -258,6 +258,9 @@ async fn upstream_for(
                     url,
                     headers,
                     transport,
+                    // The URL guard admits internal targets only from `[servers.NAME.network]`.
+                    guard: mcpwall_gateway::egress::RemoteGuard::from_policy(&h.network),
+                    server: sc.id.to_string(),
                 }),
                 None,
             ))

@@ -4,7 +4,11 @@
 //! child: messages written to the pipe are POSTed to the server, and everything the server
 //! sends back (JSON bodies, SSE events on POST responses, the GET stream, or the legacy SSE
 //! stream) comes out of it. Dropping the pipe's sender ends the remote session (`DELETE`).
-//! Every connection target passes through [`check_target`] first.
+//! Every connection target passes through [`check_target`] and then the egress URL guard
+//! ([`RemoteGuard::vet`], the same check as the sandbox's egress proxy): mcpwall resolves the
+//! name itself, checks every address (loopback, private, link-local and metadata addresses are
+//! refused unless the server's `network` allowlist admits them), and pins the HTTP client to
+//! the checked addresses, so a second DNS answer cannot move the session elsewhere.
 
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
@@ -16,6 +20,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use url::Url;
 
+use crate::audit_sink::{AuditEvent, Decision, EventKind};
+use crate::egress::RemoteGuard;
 use crate::front::http::ClientPipe;
 
 /// Largest JSON response body accepted from a remote server.
@@ -46,6 +52,33 @@ pub struct RemoteSpec {
     pub headers: Vec<(String, String)>,
     /// Transport choice.
     pub transport: RemoteTransport,
+    /// What the URL guard admits besides public addresses (the server's `network` allowlist),
+    /// and how names are resolved. Default: public addresses only, system resolver.
+    pub guard: RemoteGuard,
+    /// Server name for the audit trail (default: the url's host).
+    pub server: String,
+}
+
+impl RemoteSpec {
+    /// A spec for `url` with no extra headers, automatic transport and the default guard
+    /// (public addresses only).
+    pub fn new(url: Url) -> Self {
+        Self {
+            url,
+            headers: Vec::new(),
+            transport: RemoteTransport::Auto,
+            guard: RemoteGuard::default(),
+            server: String::new(),
+        }
+    }
+
+    fn server_name(&self) -> String {
+        if self.server.is_empty() {
+            self.url.host_str().unwrap_or_default().to_owned()
+        } else {
+            self.server.clone()
+        }
+    }
 }
 
 /// Why a remote upstream could not be reached.
@@ -113,20 +146,65 @@ fn build_headers(spec: &RemoteSpec) -> Result<HeaderMap, HttpUpstreamError> {
     Ok(map)
 }
 
-fn client(spec: &RemoteSpec) -> Result<reqwest::Client, HttpUpstreamError> {
+fn client(
+    spec: &RemoteSpec,
+    pinned: &[std::net::SocketAddr],
+) -> Result<reqwest::Client, HttpUpstreamError> {
     ensure_crypto_provider();
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .default_headers(build_headers(spec)?)
         .connect_timeout(Duration::from_secs(10))
         // Redirects could move the session to a host check_target never saw.
         .redirect(reqwest::redirect::Policy::none())
+        // A proxy from the environment would resolve the name again, past the guard.
+        .no_proxy();
+    if let Some(url::Host::Domain(name)) = spec.url.host() {
+        // Only the addresses the guard checked: reqwest never asks DNS for this name.
+        builder = builder.resolve_to_addrs(name, pinned);
+    }
+    builder
         .build()
         .map_err(|e| HttpUpstreamError::Request(e.to_string()))
 }
 
-/// Connects to a remote server and returns the server-side pipe.
-pub async fn connect(spec: &RemoteSpec) -> Result<ClientPipe, HttpUpstreamError> {
+/// Runs the URL guard on `spec.url` and returns the addresses to pin; a refusal is recorded in
+/// the audit trail (`rule = "upstream.url_guard"`) before it is returned.
+pub async fn vet(spec: &RemoteSpec) -> Result<Vec<std::net::SocketAddr>, HttpUpstreamError> {
     check_target(&spec.url)?;
+    match spec.guard.vet(spec.url.as_str()).await {
+        Ok(addrs) => Ok(addrs),
+        Err(denied) => {
+            let reason = denied.to_string();
+            let mut event =
+                AuditEvent::process(EventKind::Denial, "gateway".to_owned(), spec.server_name());
+            event.transport = "http".to_owned();
+            event.method = Some("upstream/connect".to_owned());
+            event.tool = Some(redact_query(&spec.url));
+            event.decision = Some(Decision::Deny);
+            event.rule = Some("upstream.url_guard".to_owned());
+            event.detail = Some(reason.clone());
+            tracing::warn!(server = %spec.server_name(), url = %redact_query(&spec.url), reason, "remote upstream refused");
+            crate::egress::audit_sink().record(event);
+            Err(HttpUpstreamError::Forbidden {
+                url: redact_query(&spec.url),
+                reason,
+            })
+        }
+    }
+}
+
+/// The url without query and fragment (a query may carry a key).
+fn redact_query(url: &Url) -> String {
+    let mut u = url.clone();
+    u.set_query(None);
+    u.set_fragment(None);
+    u.to_string()
+}
+
+/// Connects to a remote server and returns the server-side pipe. The target is vetted first
+/// ([`vet`]); nothing is sent to a refused target.
+pub async fn connect(spec: &RemoteSpec) -> Result<ClientPipe, HttpUpstreamError> {
+    let pinned = vet(spec).await?;
     let legacy = match spec.transport {
         RemoteTransport::LegacySse => true,
         RemoteTransport::Streamable => false,
@@ -135,7 +213,7 @@ pub async fn connect(spec: &RemoteSpec) -> Result<ClientPipe, HttpUpstreamError>
             .path_segments()
             .is_some_and(|mut s| s.any(|seg| seg == "sse")),
     };
-    let http = client(spec)?;
+    let http = client(spec, &pinned)?;
     if legacy {
         connect_legacy(http, spec.url.clone()).await
     } else {
@@ -518,6 +596,43 @@ mod tests {
         assert!(check_target(&Url::parse("https://example.com/mcp").unwrap()).is_ok());
         assert!(check_target(&Url::parse("file:///etc/passwd").unwrap()).is_err());
         assert!(check_target(&Url::parse("http://user:pw@example.com/").unwrap()).is_err());
+    }
+
+    #[tokio::test]
+    async fn refused_targets_are_audited_and_never_contacted() {
+        use crate::audit_sink::{AuditSink, MemorySink};
+        static SINK: std::sync::OnceLock<Arc<dyn AuditSink>> = std::sync::OnceLock::new();
+        let memory = MemorySink::default();
+        let sink = SINK.get_or_init(|| Arc::new(memory.clone()));
+        crate::egress::set_audit_sink(sink);
+        // A listener on loopback that must never see a connection.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut spec =
+            RemoteSpec::new(Url::parse(&format!("http://127.0.0.1:{port}/mcp?key=abc")).unwrap());
+        spec.server = "local".into();
+        let err = connect(&spec).await.err().unwrap().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "upstream url `http://127.0.0.1:{port}/mcp` is not allowed:"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("loopback") && !err.contains("abc"), "{err}");
+        assert!(
+            listener.accept().is_err(),
+            "the refused target was contacted"
+        );
+        let events: Vec<_> = memory
+            .events()
+            .into_iter()
+            .filter(|e| e.server == "local")
+            .collect();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].decision, Some(Decision::Deny));
+        assert_eq!(events[0].rule.as_deref(), Some("upstream.url_guard"));
+        assert!(events[0].detail.as_deref().unwrap().contains("loopback"));
     }
 
     #[test]
