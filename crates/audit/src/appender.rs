@@ -1,11 +1,16 @@
-//! A batching appender: a dedicated thread owns a [`Store`] and commits queued events in
-//! batches, one transaction (one fsync) per batch, so a hot path never waits for the disk.
+//! A batching appender (group commit): a dedicated thread owns a [`Store`] and commits queued
+//! events in batches, one transaction per batch. While one batch commits, new events queue up
+//! and go into the next one, so many concurrent callers share each commit.
 //!
 //! "Acknowledged" here means: the batch holding the event has committed. Until then the event
 //! is only queued in memory and is lost if the process dies. [`Appender::append`] returns a
 //! [`Ticket`] at once; [`Appender::wait`] (blocking) or [`Appender::acked`] (a future) tells
 //! when that ticket is acknowledged, and [`Appender::flush`] waits for everything queued so
-//! far.
+//! far. A caller that must not act before its record is durable (the gateway releasing a
+//! response) awaits the [`Acked`] future of its ticket.
+//!
+//! [`Appender::append_with`] takes a closure that builds the event on the writer thread, so
+//! costly work (hashing, redaction) happens off the caller's thread and once per event.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -45,8 +50,25 @@ impl Default for AppenderOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ticket(pub u64);
 
+/// An event to append: built already, or built by the writer thread.
+pub type DeferredEvent = Box<dyn FnOnce() -> Event + Send>;
+
+enum Pending {
+    Ready(Box<Event>),
+    Deferred(DeferredEvent),
+}
+
+impl Pending {
+    fn build(self) -> Event {
+        match self {
+            Pending::Ready(e) => *e,
+            Pending::Deferred(f) => f(),
+        }
+    }
+}
+
 enum Msg {
-    Event(u64, Box<Event>),
+    Event(u64, Pending),
     Stop,
 }
 
@@ -68,11 +90,13 @@ struct AckState {
 
 impl AckState {
     fn outcome(&self, t: u64) -> Option<Result<(), AuditError>> {
+        self.outcome_range(t, t)
+    }
+
+    /// Done when every ticket in `from..=t` is done; an error if any of them failed.
+    fn outcome_range(&self, from: u64, t: u64) -> Option<Result<(), AuditError>> {
         if t <= self.done {
-            let failed = self
-                .failures
-                .iter()
-                .find(|(a, b, _)| (*a..=*b).contains(&t));
+            let failed = self.failures.iter().find(|(a, b, _)| *a <= t && from <= *b);
             Some(match failed {
                 Some((_, _, e)) => Err(AuditError::Append(e.clone())),
                 None => Ok(()),
@@ -166,6 +190,15 @@ impl Appender {
         Self::spawn(Store::open(path)?, AppenderOptions::default())
     }
 
+    /// Opens the trail at `path` with `store` options and starts a writer with `opts`.
+    pub fn open_with(
+        path: impl AsRef<std::path::Path>,
+        store: &crate::store::StoreOptions,
+        opts: AppenderOptions,
+    ) -> Result<Appender, AuditError> {
+        Self::spawn(Store::open_with(path, store)?, opts)
+    }
+
     /// Starts a writer thread that owns `store`.
     pub fn spawn(store: Store, opts: AppenderOptions) -> Result<Appender, AuditError> {
         let (tx, rx) = mpsc::sync_channel(opts.queue.max(1));
@@ -188,13 +221,13 @@ impl Appender {
         })
     }
 
-    fn send(&self, event: Event, block: bool) -> Result<Ticket, AuditError> {
+    fn send(&self, event: Pending, block: bool) -> Result<Ticket, AuditError> {
         // Tickets are numbered under the same lock that enqueues them, so ticket order is
         // queue order and "every ticket <= N is done" is meaningful.
         let mut guard = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
         let s = guard.as_mut().ok_or(AuditError::Closed)?;
         let t = s.next;
-        let msg = Msg::Event(t, Box::new(event));
+        let msg = Msg::Event(t, event);
         if block {
             s.tx.send(msg).map_err(|_| AuditError::Closed)?;
         } else {
@@ -209,12 +242,30 @@ impl Appender {
 
     /// Queues `event`; blocks only while the queue is full. Not yet acknowledged.
     pub fn append(&self, event: Event) -> Result<Ticket, AuditError> {
-        self.send(event, true)
+        self.send(Pending::Ready(Box::new(event)), true)
     }
 
     /// Queues `event`, failing with [`AuditError::QueueFull`] rather than block.
     pub fn try_append(&self, event: Event) -> Result<Ticket, AuditError> {
-        self.send(event, false)
+        self.send(Pending::Ready(Box::new(event)), false)
+    }
+
+    /// Queues an event that the writer thread builds by calling `build` just before it
+    /// commits (keeps hashing and redaction off the caller's thread). Blocks only while the
+    /// queue is full.
+    pub fn append_with(
+        &self,
+        build: impl FnOnce() -> Event + Send + 'static,
+    ) -> Result<Ticket, AuditError> {
+        self.send(Pending::Deferred(Box::new(build)), true)
+    }
+
+    /// Like [`Appender::append_with`], failing with [`AuditError::QueueFull`] rather than block.
+    pub fn try_append_with(
+        &self,
+        build: impl FnOnce() -> Event + Send + 'static,
+    ) -> Result<Ticket, AuditError> {
+        self.send(Pending::Deferred(Box::new(build)), false)
     }
 
     /// Blocks until `ticket`'s batch is committed (`Ok`) or has failed (`Err`).
@@ -238,6 +289,7 @@ impl Appender {
     pub fn acked(&self, ticket: Ticket) -> Acked {
         Acked {
             shared: Arc::clone(&self.inner.shared),
+            from: ticket.0,
             ticket: ticket.0,
         }
     }
@@ -295,18 +347,42 @@ impl Appender {
     }
 }
 
-/// Resolves when a ticket is acknowledged; see [`Appender::acked`].
+/// Resolves when a ticket (or, after [`Acked::merge`], a range of tickets) is acknowledged;
+/// see [`Appender::acked`]. Resolves to an error if any ticket in the range failed.
 #[derive(Clone)]
 pub struct Acked {
     shared: Arc<Shared>,
+    from: u64,
     ticket: u64,
 }
 
 impl std::fmt::Debug for Acked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Acked")
+            .field("from", &self.from)
             .field("ticket", &self.ticket)
             .finish()
+    }
+}
+
+impl Acked {
+    /// One future for both: resolves once every ticket of either is acknowledged (tickets
+    /// of one appender commit in order, so this is the range from the lower to the higher).
+    /// Tickets of two different appenders cannot be merged; `other` is returned then.
+    pub fn merge(self, other: Acked) -> Acked {
+        if !Arc::ptr_eq(&self.shared, &other.shared) {
+            return other;
+        }
+        Acked {
+            from: self.from.min(other.from),
+            ticket: self.ticket.max(other.ticket),
+            shared: self.shared,
+        }
+    }
+
+    /// The outcome without waiting: `None` while pending.
+    pub fn poll_now(&self) -> Option<Result<(), AuditError>> {
+        self.shared.lock().outcome_range(self.from, self.ticket)
     }
 }
 
@@ -315,7 +391,7 @@ impl Future for Acked {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut st = self.shared.lock();
-        match st.outcome(self.ticket) {
+        match st.outcome_range(self.from, self.ticket) {
             Some(r) => Poll::Ready(r),
             None => {
                 let t = self.ticket;
@@ -335,7 +411,7 @@ fn writer(mut store: Store, rx: Receiver<Msg>, shared: &Shared, opts: &AppenderO
         let mut batch = Vec::new();
         let mut last_ticket = match rx.recv() {
             Ok(Msg::Event(t, ev)) => {
-                batch.push(*ev);
+                batch.push(ev.build());
                 t
             }
             Ok(Msg::Stop) | Err(_) => break,
@@ -344,7 +420,7 @@ fn writer(mut store: Store, rx: Receiver<Msg>, shared: &Shared, opts: &AppenderO
             match rx.try_recv() {
                 Ok(Msg::Event(t, ev)) => {
                     last_ticket = t;
-                    batch.push(*ev);
+                    batch.push(ev.build());
                 }
                 Ok(Msg::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
                     stop = true;

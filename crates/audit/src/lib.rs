@@ -21,7 +21,7 @@ mod verify;
 
 use std::path::PathBuf;
 
-pub use appender::{Acked, Appender, AppenderOptions, Ticket};
+pub use appender::{Acked, Appender, AppenderOptions, DeferredEvent, Ticket};
 pub use chain::{canonical_event, record_hash, Record, GENESIS_HASH};
 pub use error::AuditError;
 pub use event::{

@@ -1,9 +1,11 @@
 //! The gateway's side of the audit trail: what it records, and the sink it records into.
 //!
 //! The relay and the stack build [`AuditEvent`]s and hand them to an [`AuditSink`]. Recording
-//! never blocks the message path for long: the SQLite-backed sink (in the cli, or
-//! [`crate::audit_sink::ChannelSink`]) queues events to a writer thread. An event counts as
-//! acknowledged only once the writer has committed it; queued events are not acknowledged.
+//! never blocks the message path for long: the SQLite-backed sink ([`AppenderSink`]) queues
+//! events to the audit writer thread, which summarizes them (hash, redaction) and commits
+//! them in batches (group commit). An event counts as acknowledged only once the writer has
+//! committed it: [`AuditSink::record_durable`] returns a [`Commit`] that resolves then, and
+//! the relay releases a message to the client only after the commits of its records.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -229,6 +231,13 @@ pub trait AuditSink: Send + Sync {
     /// Records one event (queues it; durability is the sink's business).
     fn record(&self, event: AuditEvent);
 
+    /// Records one event and returns what resolves once it is durable. Sinks without a
+    /// durable store resolve at once (the default).
+    fn record_durable(&self, event: AuditEvent) -> Commit {
+        self.record(event);
+        Commit::none()
+    }
+
     /// The redactor to keep payload text with; `None` keeps only size and hash.
     fn redactor(&self) -> Option<Redactor> {
         None
@@ -314,6 +323,127 @@ impl AuditSink for ChannelSink {
     }
 }
 
+/// Why a record could not be made durable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit trail could not record the event: {0}")]
+pub struct CommitError(pub String);
+
+/// Resolves once the audit records it stands for are committed (or at once when there is
+/// nothing to wait for). Several commits [`Commit::merge`] into one.
+#[derive(Debug, Clone, Default)]
+pub struct Commit(CommitState);
+
+#[derive(Debug, Clone, Default)]
+enum CommitState {
+    #[default]
+    Nothing,
+    Pending(mcpwall_audit::Acked),
+    Failed(String),
+}
+
+impl Commit {
+    /// Nothing to wait for.
+    pub fn none() -> Self {
+        Commit(CommitState::Nothing)
+    }
+
+    /// Waits for an appender ticket.
+    pub fn acked(a: mcpwall_audit::Acked) -> Self {
+        Commit(CommitState::Pending(a))
+    }
+
+    /// A record that could not even be queued.
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Commit(CommitState::Failed(reason.into()))
+    }
+
+    /// Whether there is nothing to wait for.
+    pub fn is_none(&self) -> bool {
+        matches!(self.0, CommitState::Nothing)
+    }
+
+    /// Resolves when both have; a failure of either wins.
+    pub fn merge(self, other: Commit) -> Commit {
+        use CommitState::{Failed, Nothing, Pending};
+        Commit(match (self.0, other.0) {
+            (Failed(e), _) | (_, Failed(e)) => Failed(e),
+            (Nothing, x) | (x, Nothing) => x,
+            (Pending(a), Pending(b)) => Pending(a.merge(b)),
+        })
+    }
+
+    /// The outcome without waiting, `None` while pending.
+    pub fn poll_now(&self) -> Option<Result<(), CommitError>> {
+        match &self.0 {
+            CommitState::Nothing => Some(Ok(())),
+            CommitState::Failed(e) => Some(Err(CommitError(e.clone()))),
+            CommitState::Pending(a) => a
+                .poll_now()
+                .map(|r| r.map_err(|e| CommitError(e.to_string()))),
+        }
+    }
+}
+
+impl std::future::Future for Commit {
+    type Output = Result<(), CommitError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        use std::task::Poll;
+        match &mut self.0 {
+            CommitState::Nothing => Poll::Ready(Ok(())),
+            CommitState::Failed(e) => Poll::Ready(Err(CommitError(e.clone()))),
+            CommitState::Pending(a) => std::pin::Pin::new(a)
+                .poll(cx)
+                .map(|r| r.map_err(|e| CommitError(e.to_string()))),
+        }
+    }
+}
+
+/// The SQLite-backed sink: queues each event to the audit writer thread, which builds the
+/// stored record (hash, redaction) just before its batch commits. Recording never drops an
+/// event: when the writer is far behind (queue full), recording waits for room, so the
+/// gateway slows down rather than answer without a record.
+#[derive(Debug, Clone)]
+pub struct AppenderSink {
+    appender: mcpwall_audit::Appender,
+    redactor: Option<Redactor>,
+}
+
+impl AppenderSink {
+    /// A sink feeding `appender`, keeping payload text through `redactor` (size and hash
+    /// only when `None`).
+    pub fn new(appender: mcpwall_audit::Appender, redactor: Option<Redactor>) -> Self {
+        Self { appender, redactor }
+    }
+}
+
+impl AuditSink for AppenderSink {
+    fn record(&self, event: AuditEvent) {
+        self.record_durable(event);
+    }
+
+    fn record_durable(&self, event: AuditEvent) -> Commit {
+        let redactor = self.redactor;
+        match self
+            .appender
+            .append_with(move || to_audit_event(&event, redactor))
+        {
+            Ok(t) => Commit::acked(self.appender.acked(t)),
+            Err(e) => {
+                tracing::error!(error = %e, "audit trail refused an event");
+                Commit::failed(e.to_string())
+            }
+        }
+    }
+
+    fn redactor(&self) -> Option<Redactor> {
+        self.redactor
+    }
+}
+
 /// A function that removes secrets and PII from text (the detection engine's redaction).
 pub type Redactor = fn(&str) -> String;
 
@@ -371,28 +501,15 @@ pub fn summarize(bytes: &[u8], redactor: Option<Redactor>) -> Payload {
     p
 }
 
-/// Connects the gateway to the audit trail: returns a sink whose events a converter thread
-/// summarizes (hash, redaction; off the message path) and queues to `appender`, which commits
-/// them in batches. An event is acknowledged once the appender has committed it; call
-/// [`mcpwall_audit::Appender::flush`] before exiting so nothing queued is left behind.
-///
-/// The returned thread ends once every clone of the sink is dropped; join it, then close the
-/// appender.
+/// Connects the gateway to the audit trail: a sink whose events the appender's writer thread
+/// summarizes (hash, redaction; off the message path) and commits in batches. An event is
+/// acknowledged once committed; call [`mcpwall_audit::Appender::close`] before exiting so
+/// nothing queued is left behind.
 pub fn appender_sink(
     appender: mcpwall_audit::Appender,
     redactor: Option<Redactor>,
-) -> std::io::Result<(ChannelSink, std::thread::JoinHandle<()>)> {
-    let (sink, rx) = ChannelSink::new(16 * 1024, redactor);
-    let feed = std::thread::Builder::new()
-        .name("mcpwall-audit-feed".into())
-        .spawn(move || {
-            while let Ok(ev) = rx.recv() {
-                if let Err(e) = appender.append(to_audit_event(&ev, redactor)) {
-                    tracing::error!(error = %e, "audit trail refused an event");
-                }
-            }
-        })?;
-    Ok((sink, feed))
+) -> AppenderSink {
+    AppenderSink::new(appender, redactor)
 }
 
 /// Converts a gateway event into the audit crate's event.

@@ -8,7 +8,15 @@
 //! with an error and cancels it upstream, fails in-flight requests when the upstream dies, and
 //! applies the [`RestartPolicy`].
 //!
-//! Everything runs in the caller's task (three futures polled together), so there is no
+//! **Durability.** Nothing reaches the client before its audit records are committed: every
+//! message for the client (a forwarded response, or a denial or error the gateway produced)
+//! carries the [`Commit`] of the records made while handling it, and a release loop awaits
+//! each commit, in order, before writing the message to the client. The audit writer commits
+//! in batches, so while one batch commits the next messages are already being checked and
+//! recorded (group commit): a response the client has seen always has its record on disk,
+//! even if the process is killed with SIGKILL the next instant.
+//!
+//! Everything runs in the caller's task (four futures polled together), so there is no
 //! cross-thread hand-off inside the relay.
 
 use std::collections::HashMap;
@@ -23,11 +31,11 @@ use mcpwall_protocol::jsonrpc::{self, Envelope, EnvelopeError, Id, Kind, Limits}
 use mcpwall_protocol::mcp::{self, MethodKind};
 use tokio::sync::{mpsc, Notify};
 
-use crate::audit_sink::{AuditEvent, Decision, EventKind, PayloadRef};
+use crate::audit_sink::{AuditEvent, Commit, Decision, EventKind, PayloadRef};
 use crate::session::SessionCtx;
 use crate::stack::{
-    denial_response, Direction, Message, Outcome, RequestInfo, Stack, Vetted, CODE_TIMEOUT,
-    CODE_UPSTREAM_UNAVAILABLE,
+    denial_response, Denial, DenyCode, Direction, Message, Outcome, RequestInfo, Stack, Vetted,
+    CODE_CHECK_FAILED, CODE_TIMEOUT, CODE_UPSTREAM_UNAVAILABLE,
 };
 
 /// Default capacity of each direction of a [`Pipe`], in messages.
@@ -62,11 +70,12 @@ pub enum RestartPolicy {
     /// would without mcpwall). The default.
     #[default]
     Never,
-    /// Fail in-flight requests, then start the server again, at most `max_restarts` times per
-    /// session, waiting `backoff`, `2 * backoff`, `4 * backoff`, ... before each attempt, and
-    /// replay the client's recorded `initialize` handshake to it.
+    /// Fail in-flight requests, then start the server again, at most `max_restarts` times in
+    /// a row (consecutive failures: the count starts again once a restarted server has
+    /// answered a request), waiting `backoff`, `2 * backoff`, `4 * backoff`, ... before each
+    /// attempt, and replay the client's recorded `initialize` handshake to it.
     OnFailure {
-        /// Restarts allowed per session.
+        /// Restarts allowed in a row.
         max_restarts: u32,
         /// Wait before the first restart; doubles each time.
         backoff: Duration,
@@ -139,9 +148,86 @@ pub enum RelayOutcome {
     ClientClosed,
     /// The upstream went away and was not (or could no longer be) restarted.
     UpstreamClosed {
-        /// How many times it was restarted before.
+        /// How many times it was restarted before, in all.
         restarts: u32,
     },
+    /// The gateway was told to stop ([`stop_all`], or the relay's own stop future), e.g. by
+    /// SIGTERM or SIGINT.
+    Stopped,
+}
+
+/// Process-wide stop (SIGTERM/SIGINT): every running relay records its `session_end` and
+/// returns [`RelayOutcome::Stopped`].
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STOP: Notify = Notify::const_new();
+/// Relays currently running, so a stopping process can wait for their `session_end`.
+static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static ALL_ENDED: Notify = Notify::const_new();
+
+/// Tells every relay of this process to end its session now (used on SIGTERM/SIGINT, so the
+/// audit trail gets each session's `session_end`). Irreversible.
+pub fn stop_all() {
+    STOPPING.store(true, std::sync::atomic::Ordering::SeqCst);
+    STOP.notify_waiters();
+}
+
+/// After [`stop_all`]: waits until every relay of this process has ended, at most `limit`.
+pub async fn wait_all_ended(limit: Duration) {
+    let wait = async {
+        loop {
+            let ended = ALL_ENDED.notified();
+            tokio::pin!(ended);
+            ended.as_mut().enable();
+            if LIVE.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                return;
+            }
+            ended.await;
+        }
+    };
+    let _ = tokio::time::timeout(limit, wait).await;
+}
+
+async fn stop_requested() {
+    loop {
+        let n = STOP.notified();
+        tokio::pin!(n);
+        n.as_mut().enable();
+        if STOPPING.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        n.await;
+    }
+}
+
+/// Counts a running relay for [`wait_all_ended`].
+struct LiveGuard;
+
+impl LiveGuard {
+    fn new() -> Self {
+        LIVE.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        LiveGuard
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        if LIVE.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) == 1 {
+            ALL_ENDED.notify_waiters();
+        }
+    }
+}
+
+/// The way to the client: each message waits for its audit commit, in order, in the release
+/// loop ([`Relay::release`]).
+#[derive(Clone)]
+struct ToClient(mpsc::Sender<(Bytes, Commit)>);
+
+impl ToClient {
+    /// Queues `bytes` for the client, to be written once `commit` resolves. `false` when the
+    /// client is gone.
+    async fn send(&self, bytes: Bytes, commit: Commit) -> bool {
+        self.0.send((bytes, commit)).await.is_ok()
+    }
 }
 
 /// A batch that passed the stack, with the requests in it to track.
@@ -165,6 +251,8 @@ struct State {
     next_deadline: Option<Instant>,
     /// The client closed its input: no restarts any more.
     client_closed: bool,
+    /// The server answered a client request since the last restart (ends a failure streak).
+    answered: bool,
 }
 
 /// One relay per client session.
@@ -194,12 +282,13 @@ pub async fn run_relay(
     Relay::new(ctx, stack, opts).run(client, upstream).await
 }
 
-/// What to do with one message after the stack.
+/// What to do with one message after the stack. Each carries the commit of the audit records
+/// made for it: a message for the client is released only once that resolves.
 enum Step {
     /// Forward it (and track it as in flight under this id, when it is a request).
-    Forward(Vetted, Option<(Id, InFlight)>),
+    Forward(Vetted, Option<(Id, InFlight)>, Commit),
     /// Answer the sender with this instead.
-    Reply(Bytes),
+    Reply(Bytes, Commit),
     /// Neither (a denied notification, a late response).
     Drop,
 }
@@ -218,6 +307,7 @@ impl Relay {
                 replay_id: None,
                 next_deadline: None,
                 client_closed: false,
+                answered: false,
             }),
             wake: Notify::new(),
             reconnect: None,
@@ -245,12 +335,41 @@ impl Relay {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Relays until the client or (finally) the upstream goes away.
+    /// Relays until the client or (finally) the upstream goes away, or [`stop_all`].
     pub async fn run(self, client: Pipe, upstream: Pipe) -> RelayOutcome {
+        self.run_until(client, upstream, std::future::pending())
+            .await
+    }
+
+    /// Like [`Relay::run`], also ending (with [`RelayOutcome::Stopped`] and a `session_end`
+    /// record) when `stop` resolves.
+    pub async fn run_until(
+        self,
+        client: Pipe,
+        upstream: Pipe,
+        stop: impl Future<Output = ()>,
+    ) -> RelayOutcome {
+        let _live = LiveGuard::new();
         let Pipe {
             tx: client_tx,
             rx: client_rx,
         } = client;
+        let (out_tx, out_rx) = mpsc::channel(PIPE_CAPACITY);
+        let main = self.drive(client_rx, upstream, ToClient(out_tx), stop);
+        let release = self.release(out_rx, client_tx);
+        let (outcome, ()) = tokio::join!(main, release);
+        outcome
+    }
+
+    /// Everything but the release to the client; returns (dropping its way to the client, so
+    /// the release loop ends once it has delivered what is queued).
+    async fn drive(
+        &self,
+        client_rx: mpsc::Receiver<Bytes>,
+        upstream: Pipe,
+        out: ToClient,
+        stop: impl Future<Output = ()>,
+    ) -> RelayOutcome {
         let Pipe {
             tx: upstream_tx,
             rx: upstream_rx,
@@ -258,14 +377,22 @@ impl Relay {
         self.lock().upstream = Some(upstream_tx);
         self.record(EventKind::SessionStart, |_| {});
 
-        let c2s = self.client_to_server(client_rx, client_tx.clone());
-        let s2c = self.server_to_client(upstream_rx, client_tx.clone());
-        let sweep = self.sweep_timeouts(client_tx.clone());
-        tokio::pin!(c2s, s2c, sweep);
+        let c2s = self.client_to_server(client_rx, out.clone());
+        let s2c = self.server_to_client(upstream_rx, out.clone());
+        let sweep = self.sweep_timeouts(out.clone());
+        drop(out);
+        let stopped = async {
+            tokio::select! {
+                () = stop => {}
+                () = stop_requested() => {}
+            }
+        };
+        tokio::pin!(c2s, s2c, sweep, stopped);
         let ended = tokio::select! {
             () = &mut c2s => None,
             res = &mut s2c => Some(res),
             () = &mut sweep => Some(None),
+            () = &mut stopped => Some(Some(u32::MAX)),
         };
         let outcome = match ended {
             None => {
@@ -282,9 +409,12 @@ impl Relay {
                         () = &mut sweep => {}
                     }
                 };
-                let _ = tokio::time::timeout(self.opts.drain_grace, drain).await;
-                RelayOutcome::ClientClosed
+                tokio::select! {
+                    _ = tokio::time::timeout(self.opts.drain_grace, drain) => RelayOutcome::ClientClosed,
+                    () = &mut stopped => RelayOutcome::Stopped,
+                }
             }
+            Some(Some(u32::MAX)) => RelayOutcome::Stopped,
             Some(Some(restarts)) => RelayOutcome::UpstreamClosed { restarts },
             Some(None) => RelayOutcome::ClientClosed,
         };
@@ -296,15 +426,72 @@ impl Relay {
                 RelayOutcome::UpstreamClosed { restarts } => {
                     format!("upstream closed after {restarts} restarts")
                 }
+                RelayOutcome::Stopped => "gateway stopped (signal)".to_owned(),
             });
         });
         outcome
     }
 
-    fn record(&self, kind: EventKind, fill: impl FnOnce(&mut AuditEvent)) {
+    /// Writes messages to the client in order, each only after its audit records are
+    /// committed. If a record could not be committed, the message is withheld (fail closed):
+    /// a response becomes an error for the same id, anything else is dropped.
+    async fn release(
+        &self,
+        mut rx: mpsc::Receiver<(Bytes, Commit)>,
+        client_tx: mpsc::Sender<Bytes>,
+    ) {
+        while let Some((bytes, commit)) = rx.recv().await {
+            let bytes = match commit.await {
+                Ok(()) => bytes,
+                Err(e) => match self.withheld(&bytes, &e.to_string()) {
+                    Some(err) => err,
+                    None => continue,
+                },
+            };
+            if client_tx.send(bytes).await.is_err() {
+                // The client is gone; dropping `rx` tells the senders.
+                return;
+            }
+        }
+    }
+
+    /// What the client gets instead of a message whose audit record failed: an error for each
+    /// request id the message answers.
+    fn withheld(&self, bytes: &Bytes, why: &str) -> Option<Bytes> {
+        tracing::error!(
+            reason = why,
+            "withholding a message whose audit record failed"
+        );
+        let env = jsonrpc::classify(bytes, &self.parse_limits()).ok()?;
+        let ids: Vec<Id> = match env.kind {
+            Kind::Response { id, .. } => vec![id],
+            Kind::Batch(elements) => elements
+                .into_iter()
+                .filter_map(|e| match e.kind {
+                    Ok(Kind::Response { id, .. }) => Some(id),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let errors: Vec<Bytes> = ids
+            .iter()
+            .map(|id| {
+                jsonrpc::error_response(
+                    Some(id),
+                    CODE_CHECK_FAILED,
+                    &format!("answer withheld: {why}"),
+                    None,
+                )
+            })
+            .collect();
+        (!errors.is_empty()).then(|| join_replies(errors, matches!(bytes.first(), Some(b'['))))
+    }
+
+    fn record(&self, kind: EventKind, fill: impl FnOnce(&mut AuditEvent)) -> Commit {
         let mut ev = AuditEvent::new(kind, &self.ctx());
         fill(&mut ev);
-        self.stack.audit().record(ev);
+        self.stack.audit().record_durable(ev)
     }
 
     /// Limits for classification: the configured size, and the parser's hard depth bound (the
@@ -316,15 +503,15 @@ impl Relay {
         }
     }
 
-    fn classify(&self, raw: &Bytes, direction: Direction) -> Result<Envelope, Bytes> {
+    fn classify(&self, raw: &Bytes, direction: Direction) -> Result<Envelope, (Bytes, Commit)> {
         jsonrpc::classify(raw, &self.parse_limits()).map_err(|e| {
             let e = crate::front::stdio::oversize_error(raw).unwrap_or(e);
-            self.record_malformed(&e, raw, direction);
-            jsonrpc::envelope_error_response(&e)
+            let commit = self.record_malformed(&e, raw, direction);
+            (jsonrpc::envelope_error_response(&e), commit)
         })
     }
 
-    fn record_malformed(&self, e: &EnvelopeError, raw: &Bytes, direction: Direction) {
+    fn record_malformed(&self, e: &EnvelopeError, raw: &Bytes, direction: Direction) -> Commit {
         tracing::warn!(error = %e, ?direction, "refused malformed message");
         self.record(EventKind::Denial, |ev| {
             ev.decision = Some(Decision::Deny);
@@ -339,38 +526,40 @@ impl Relay {
             ev.detail = Some(format!("{} ({})", e, dir_label(direction)));
             ev.request_id = e.id().map(Id::to_json);
             ev.arguments = Some(PayloadRef::new(raw.clone(), None));
-        });
+        })
     }
 
     // ---- client -> server ----
 
-    async fn client_to_server(
-        &self,
-        mut rx: mpsc::Receiver<Bytes>,
-        client_tx: mpsc::Sender<Bytes>,
-    ) {
+    async fn client_to_server(&self, mut rx: mpsc::Receiver<Bytes>, out: ToClient) {
         while let Some(raw) = rx.recv().await {
             let env = match self.classify(&raw, Direction::ToServer) {
                 Ok(env) => env,
-                Err(reply) => {
-                    if client_tx.send(reply).await.is_err() {
+                Err((reply, commit)) => {
+                    if !out.send(reply, commit).await {
                         return;
                     }
                     continue;
                 }
             };
-            let (forward, replies) = match env.kind {
+            let (forward, replies, commit) = match env.kind {
                 Kind::Batch(elements) => self.batch_to_server(&raw, elements, env.depth),
                 kind => match self.decide_to_server(&raw, &kind, env.depth) {
-                    Step::Forward(v, track) => (Some((v, track.into_iter().collect())), Vec::new()),
-                    Step::Reply(r) => (None, vec![r]),
-                    Step::Drop => (None, Vec::new()),
+                    // The request's own record need not be committed before the server sees it:
+                    // its answer waits for the commit of the result record, which comes later.
+                    Step::Forward(v, track, _) => (
+                        Some((v, track.into_iter().collect())),
+                        Vec::new(),
+                        Commit::none(),
+                    ),
+                    Step::Reply(r, c) => (None, vec![r], c),
+                    Step::Drop => (None, Vec::new(), Commit::none()),
                 },
             };
             if let Some((vetted, tracked)) = forward {
-                if let Err(replies) = self.send_upstream(vetted, tracked).await {
+                if let Err((replies, c)) = self.send_upstream(vetted, tracked).await {
                     for r in replies {
-                        if client_tx.send(r).await.is_err() {
+                        if !out.send(r, c.clone()).await {
                             return;
                         }
                     }
@@ -378,7 +567,7 @@ impl Relay {
             }
             if !replies.is_empty() {
                 let reply = join_replies(replies, matches!(raw.first(), Some(b'[')));
-                if client_tx.send(reply).await.is_err() {
+                if !out.send(reply, commit).await {
                     return;
                 }
             }
@@ -391,7 +580,7 @@ impl Relay {
         &self,
         vetted: Vetted,
         tracked: Vec<(Id, InFlight)>,
-    ) -> Result<(), Vec<Bytes>> {
+    ) -> Result<(), (Vec<Bytes>, Commit)> {
         let ids: Vec<Id> = tracked.iter().map(|(id, _)| id.clone()).collect();
         let tx = {
             let mut st = self.lock();
@@ -423,21 +612,31 @@ impl Relay {
             return Ok(());
         }
         let mut st = self.lock();
-        for id in &ids {
-            st.inflight.remove(id);
-        }
+        let failed: Vec<InFlight> = ids.iter().filter_map(|id| st.inflight.remove(id)).collect();
         drop(st);
-        Err(ids
-            .iter()
-            .map(|id| {
-                jsonrpc::error_response(
-                    Some(id),
-                    CODE_UPSTREAM_UNAVAILABLE,
-                    "upstream server is not available",
-                    None,
-                )
-            })
-            .collect())
+        let mut commit = Commit::none();
+        for (id, f) in ids.iter().zip(failed) {
+            commit = commit.merge(self.record(EventKind::Error, |ev| {
+                ev.method = Some(f.info.method.to_string());
+                ev.tool = f.info.tool.as_deref().map(str::to_owned);
+                ev.request_id = Some(id.to_json());
+                ev.rule = Some("upstream".to_owned());
+                ev.detail = Some("upstream server is not available".to_owned());
+            }));
+        }
+        Err((
+            ids.iter()
+                .map(|id| {
+                    jsonrpc::error_response(
+                        Some(id),
+                        CODE_UPSTREAM_UNAVAILABLE,
+                        "upstream server is not available",
+                        None,
+                    )
+                })
+                .collect(),
+            commit,
+        ))
     }
 
     fn batch_to_server(
@@ -445,34 +644,38 @@ impl Relay {
         raw: &Bytes,
         elements: Vec<jsonrpc::Element>,
         depth: usize,
-    ) -> (Option<VettedBatch>, Vec<Bytes>) {
+    ) -> (Option<VettedBatch>, Vec<Bytes>, Commit) {
         let n = elements.len();
         let mut parts = Vec::with_capacity(n);
         let mut tracked = Vec::new();
         let mut replies = Vec::new();
+        let mut commit = Commit::none();
         for el in elements {
             let sub = raw.slice(el.range.clone());
             match el.kind {
                 Err(e) => {
-                    self.record_malformed(&e, &sub, Direction::ToServer);
+                    commit = commit.merge(self.record_malformed(&e, &sub, Direction::ToServer));
                     replies.push(jsonrpc::envelope_error_response(&e));
                 }
                 Ok(kind) => match self.decide_to_server(&sub, &kind, depth) {
-                    Step::Forward(v, t) => {
+                    Step::Forward(v, t, _) => {
                         parts.push(v);
                         tracked.extend(t);
                     }
-                    Step::Reply(r) => replies.push(r),
+                    Step::Reply(r, c) => {
+                        replies.push(r);
+                        commit = commit.merge(c);
+                    }
                     Step::Drop => {}
                 },
             }
         }
         if parts.is_empty() {
-            return (None, replies);
+            return (None, replies, commit);
         }
         let unchanged = parts.len() == n && parts.iter().all(|p| !p.modified());
         let vetted = Vetted::batch(parts, unchanged.then(|| raw.clone()));
-        (Some((vetted, tracked)), replies)
+        (Some((vetted, tracked)), replies, commit)
     }
 
     fn decide_to_server(&self, raw: &Bytes, kind: &Kind, depth: usize) -> Step {
@@ -494,14 +697,14 @@ impl Relay {
                                 e.to_string(),
                             )
                             .with_rule("protocol");
-                            self.record(EventKind::Denial, |ev| {
+                            let commit = self.record(EventKind::Denial, |ev| {
                                 ev.method = Some(method.to_string());
                                 ev.request_id = Some(id.to_json());
                                 ev.decision = Some(Decision::Deny);
                                 ev.rule = d.rule.clone();
                                 ev.detail = Some(d.reason.clone());
                             });
-                            return Step::Reply(denial_response(Some(id), &d));
+                            return Step::Reply(denial_response(Some(id), &d), commit);
                         }
                     }
                 } else {
@@ -510,11 +713,14 @@ impl Relay {
                 let msg =
                     Message::new(raw, kind, depth, Direction::ToServer, tool.as_deref(), None);
                 match self.stack.run(&msg, &ctx) {
-                    Outcome::Deny { denial, .. } => Step::Reply(denial_response(Some(id), &denial)),
+                    Outcome::Deny { denial, commit, .. } => {
+                        Step::Reply(denial_response(Some(id), &denial), commit)
+                    }
                     Outcome::Forward(v) => {
                         let audited = audit_kind(mk, method).is_some();
+                        let mut commit = Commit::none();
                         if let Some(ek) = audit_kind(mk, method) {
-                            self.record(ek, |ev| {
+                            commit = self.record(ek, |ev| {
                                 ev.method = Some(method.to_string());
                                 ev.tool = tool.as_deref().map(str::to_owned);
                                 ev.request_id = Some(id.to_json());
@@ -550,7 +756,7 @@ impl Relay {
                             deadline: self.opts.call_timeout.map(|t| Instant::now() + t),
                             audited,
                         };
-                        Step::Forward(v, Some((id.clone(), f)))
+                        Step::Forward(v, Some((id.clone(), f)), commit)
                     }
                 }
             }
@@ -565,7 +771,7 @@ impl Relay {
                                 self.lock().inflight.remove(&id);
                             }
                         }
-                        Step::Forward(v, None)
+                        Step::Forward(v, None, Commit::none())
                     }
                 }
             }
@@ -573,20 +779,30 @@ impl Relay {
                 // The client answering a server-to-client request (sampling, elicitation, roots).
                 let msg = Message::new(raw, kind, depth, Direction::ToServer, None, None);
                 match self.stack.run(&msg, &ctx) {
-                    Outcome::Deny { denial, .. } => {
+                    Outcome::Deny { denial, commit, .. } => {
                         // The server still needs an answer: send it the error instead.
                         let err = denial_response(Some(id), &denial);
-                        Step::Forward(Vetted::error_for_peer(err), None)
+                        Step::Forward(Vetted::error_for_peer(err), None, commit)
                     }
-                    Outcome::Forward(v) => Step::Forward(v, None),
+                    Outcome::Forward(v) => Step::Forward(v, None, Commit::none()),
                 }
             }
-            Kind::Batch(_) => Step::Reply(jsonrpc::error_response(
-                None,
-                jsonrpc::INVALID_REQUEST,
-                "invalid request: nested batch",
-                None,
-            )),
+            Kind::Batch(_) => {
+                let commit = self.record(EventKind::Denial, |ev| {
+                    ev.decision = Some(Decision::Deny);
+                    ev.rule = Some("protocol".to_owned());
+                    ev.detail = Some("nested batch (from client)".to_owned());
+                });
+                Step::Reply(
+                    jsonrpc::error_response(
+                        None,
+                        jsonrpc::INVALID_REQUEST,
+                        "invalid request: nested batch",
+                        None,
+                    ),
+                    commit,
+                )
+            }
         }
     }
 
@@ -604,53 +820,55 @@ impl Relay {
 
     /// Returns when the upstream is gone for good, with the number of restarts, or `None` when
     /// the client stopped accepting messages.
-    async fn server_to_client(
-        &self,
-        mut rx: mpsc::Receiver<Bytes>,
-        client_tx: mpsc::Sender<Bytes>,
-    ) -> Option<u32> {
-        let mut restarts = 0u32;
+    async fn server_to_client(&self, mut rx: mpsc::Receiver<Bytes>, out: ToClient) -> Option<u32> {
+        // `total` restarts in this session; `streak` restarts since the server last answered a
+        // request (the policy's `max_restarts` bounds the streak: consecutive failures).
+        let mut total = 0u32;
+        let mut streak = 0u32;
         loop {
             while let Some(raw) = rx.recv().await {
-                if !self.handle_from_server(raw, &client_tx).await {
+                if !self.handle_from_server(raw, &out).await {
                     return None;
                 }
             }
             // The upstream closed its output: it exited or crashed.
-            let client_closed = {
+            let (client_closed, answered) = {
                 let mut st = self.lock();
                 st.upstream = None;
-                st.client_closed
+                (st.client_closed, std::mem::take(&mut st.answered))
             };
-            self.fail_inflight(&client_tx, "upstream server exited")
-                .await;
+            if answered {
+                streak = 0;
+            }
+            self.fail_inflight(&out, "upstream server exited").await;
             if client_closed {
-                return Some(restarts);
+                return Some(total);
             }
             let RestartPolicy::OnFailure {
                 max_restarts,
                 backoff,
             } = self.opts.restart
             else {
-                return Some(restarts);
+                return Some(total);
             };
             let Some(reconnect) = self.reconnect.clone() else {
-                return Some(restarts);
+                return Some(total);
             };
             let mut restarted = None;
-            while restarts < max_restarts {
-                let wait = backoff.saturating_mul(1u32 << restarts.min(16));
-                restarts += 1;
+            while streak < max_restarts {
+                let wait = backoff.saturating_mul(1u32 << streak.min(16));
+                streak += 1;
+                total += 1;
                 tokio::time::sleep(wait).await;
                 match reconnect.reconnect().await {
                     Ok(pipe) => {
                         self.record(EventKind::Error, |ev| {
                             ev.detail = Some(format!(
-                                "upstream restarted (restart {restarts} of {max_restarts})"
+                                "upstream restarted (restart {streak} of {max_restarts} in a row, {total} in all)"
                             ));
                             ev.rule = Some("restart".to_owned());
                         });
-                        match self.replay_handshake(pipe, &client_tx).await {
+                        match self.replay_handshake(pipe, &out).await {
                             Some(p) => {
                                 restarted = Some(p);
                                 break;
@@ -669,18 +887,14 @@ impl Relay {
             }
             match restarted {
                 Some(new_rx) => rx = new_rx,
-                None => return Some(restarts),
+                None => return Some(total),
             }
         }
     }
 
     /// Replays the recorded `initialize` to a restarted server and waits for its answer; then
     /// opens the upstream to client traffic. Returns the receiver, or `None` if the server failed.
-    async fn replay_handshake(
-        &self,
-        pipe: Pipe,
-        client_tx: &mpsc::Sender<Bytes>,
-    ) -> Option<mpsc::Receiver<Bytes>> {
+    async fn replay_handshake(&self, pipe: Pipe, out: &ToClient) -> Option<mpsc::Receiver<Bytes>> {
         let Pipe { tx, mut rx } = pipe;
         let recorded = self.lock().handshake.clone();
         if let Some(init) = recorded {
@@ -706,7 +920,7 @@ impl Relay {
                     }
                 }
                 // Anything else the server says while starting goes to the client as usual.
-                if !self.handle_from_server(msg, client_tx).await {
+                if !self.handle_from_server(msg, out).await {
                     return None;
                 }
             }
@@ -715,18 +929,22 @@ impl Relay {
                 return None;
             }
         }
-        self.lock().upstream = Some(tx);
+        {
+            let mut st = self.lock();
+            st.upstream = Some(tx);
+            st.answered = false;
+        }
         Some(rx)
     }
 
     /// Answers every in-flight request with an error (the upstream died).
-    async fn fail_inflight(&self, client_tx: &mpsc::Sender<Bytes>, why: &str) {
+    async fn fail_inflight(&self, out: &ToClient, why: &str) {
         let drained: Vec<(Id, InFlight)> = {
             let mut st = self.lock();
             st.next_deadline = None;
             st.inflight.drain().collect()
         };
-        self.record(EventKind::Error, |ev| {
+        let commit = self.record(EventKind::Error, |ev| {
             ev.detail = Some(format!(
                 "{why}; {} requests in flight failed",
                 drained.len()
@@ -735,26 +953,79 @@ impl Relay {
         });
         for (id, f) in drained {
             let msg = format!("{why} before answering `{}`", f.info.method);
-            let _ = client_tx
-                .send(jsonrpc::error_response(
-                    Some(&id),
-                    CODE_UPSTREAM_UNAVAILABLE,
-                    &msg,
-                    None,
-                ))
-                .await;
+            let err = jsonrpc::error_response(Some(&id), CODE_UPSTREAM_UNAVAILABLE, &msg, None);
+            let _ = out.send(err, commit.clone()).await;
+        }
+    }
+
+    /// A line from the server longer than the limit (the upstream reader passes a marker in
+    /// its place): audited, and when exactly one client request is waiting, that request is
+    /// answered with a size error instead of waiting for its timeout. (The line's id could
+    /// not be read, so with several requests waiting none of them can be blamed.)
+    async fn oversize_from_server(&self, e: &EnvelopeError, raw: &Bytes, out: &ToClient) -> bool {
+        let EnvelopeError::TooLarge { len, max } = e else {
+            return true;
+        };
+        let pending = {
+            let mut st = self.lock();
+            let replay = st.replay_id.clone();
+            let waiting: Vec<Id> = st
+                .inflight
+                .keys()
+                .filter(|id| Some(*id) != replay.as_ref())
+                .cloned()
+                .collect();
+            match waiting.as_slice() {
+                [only] => st.inflight.remove(only).map(|f| (only.clone(), f)),
+                _ => None,
+            }
+        };
+        tracing::warn!(
+            len,
+            max,
+            "server sent a message longer than the line limit; it was dropped"
+        );
+        let reason = match &pending {
+            Some((_, f)) => format!(
+                "the server's answer to `{}` ({len} bytes or more) exceeds the line limit of {max} bytes",
+                f.info.method
+            ),
+            None => format!(
+                "a message from the server ({len} bytes or more) exceeds the line limit of {max} bytes"
+            ),
+        };
+        let denial = Denial::new(DenyCode::Limit, reason).with_rule("limits.max_message_bytes");
+        let commit = self.record(EventKind::Denial, |ev| {
+            ev.decision = Some(Decision::Deny);
+            ev.rule = denial.rule.clone();
+            ev.detail = Some(format!("{} (from server)", denial.reason));
+            ev.arguments = Some(PayloadRef::new(raw.clone(), None));
+            if let Some((id, f)) = &pending {
+                ev.method = Some(f.info.method.to_string());
+                ev.tool = f.info.tool.as_deref().map(str::to_owned);
+                ev.request_id = Some(id.to_json());
+                ev.latency = Some(f.info.started.elapsed());
+            }
+        });
+        match pending {
+            Some((id, _)) => out.send(denial_response(Some(&id), &denial), commit).await,
+            None => true,
         }
     }
 
     /// Handles one message from the server. Returns `false` when the client is gone.
-    async fn handle_from_server(&self, raw: Bytes, client_tx: &mpsc::Sender<Bytes>) -> bool {
+    async fn handle_from_server(&self, raw: Bytes, out: &ToClient) -> bool {
+        if let Some(e) = crate::front::stdio::oversize_error(&raw) {
+            return self.oversize_from_server(&e, &raw, out).await;
+        }
         let env = match self.classify(&raw, Direction::ToClient) {
             Ok(env) => env,
             // A malformed message from the server is dropped (and audited): the client should not
             // receive what the gateway cannot check.
             Err(_) => return true,
         };
-        let (to_client, to_server): (Vec<Vetted>, Vec<Bytes>) = match env.kind {
+        let mut commit = Commit::none();
+        let (to_client, to_server): (Option<Vetted>, Vec<Bytes>) = match env.kind {
             Kind::Batch(elements) => {
                 let n = elements.len();
                 let mut parts = Vec::with_capacity(n);
@@ -762,28 +1033,38 @@ impl Relay {
                 for el in elements {
                     let sub = raw.slice(el.range.clone());
                     match el.kind {
-                        Err(e) => self.record_malformed(&e, &sub, Direction::ToClient),
+                        Err(e) => {
+                            self.record_malformed(&e, &sub, Direction::ToClient);
+                        }
                         Ok(kind) => match self.decide_to_client(&sub, &kind, env.depth) {
-                            Step::Forward(v, _) => parts.push(v),
-                            Step::Reply(r) => back.push(r),
+                            Step::Forward(v, _, c) => {
+                                parts.push(v);
+                                commit = commit.merge(c);
+                            }
+                            Step::Reply(r, _) => back.push(r),
                             Step::Drop => {}
                         },
                     }
                 }
                 if parts.is_empty() {
-                    (Vec::new(), back)
+                    (None, back)
                 } else {
                     let unchanged = parts.len() == n && parts.iter().all(|p| !p.modified());
                     (
-                        vec![Vetted::batch(parts, unchanged.then(|| raw.clone()))],
+                        Some(Vetted::batch(parts, unchanged.then(|| raw.clone()))),
                         back,
                     )
                 }
             }
             kind => match self.decide_to_client(&raw, &kind, env.depth) {
-                Step::Forward(v, _) => (vec![v], Vec::new()),
-                Step::Reply(r) => (Vec::new(), vec![r]),
-                Step::Drop => (Vec::new(), Vec::new()),
+                Step::Forward(v, _, c) => {
+                    commit = c;
+                    (Some(v), Vec::new())
+                }
+                // A denied server-to-client request: the server gets the error (its record
+                // need not be committed first: nothing reaches the client).
+                Step::Reply(r, _) => (None, vec![r]),
+                Step::Drop => (None, Vec::new()),
             },
         };
         if !to_server.is_empty() {
@@ -793,12 +1074,10 @@ impl Relay {
                 let _ = tx.send(reply).await;
             }
         }
-        for v in to_client {
-            if client_tx.send(v.into_bytes()).await.is_err() {
-                return false;
-            }
+        match to_client {
+            Some(v) => out.send(v.into_bytes(), commit).await,
+            None => true,
         }
-        true
     }
 
     fn decide_to_client(&self, raw: &Bytes, kind: &Kind, depth: usize) -> Step {
@@ -810,7 +1089,11 @@ impl Relay {
                     if st.replay_id.as_ref() == Some(id) {
                         return Step::Drop;
                     }
-                    st.inflight.remove(id)
+                    let entry = st.inflight.remove(id);
+                    if entry.is_some() {
+                        st.answered = true;
+                    }
+                    entry
                 };
                 let Some(f) = entry else {
                     // Not a request we forwarded, or one already answered by a timeout: the client
@@ -830,8 +1113,9 @@ impl Relay {
                 }
                 let msg = Message::new(raw, kind, depth, Direction::ToClient, None, Some(&f.info));
                 let outcome = self.stack.run(&msg, &ctx);
+                let mut commit = Commit::none();
                 if f.audited {
-                    self.record(
+                    commit = self.record(
                         if *is_error {
                             EventKind::Error
                         } else {
@@ -856,11 +1140,16 @@ impl Relay {
                     );
                 }
                 match outcome {
-                    Outcome::Forward(v) => Step::Forward(v, None),
+                    Outcome::Forward(v) => Step::Forward(v, None, commit),
                     // The client still gets an answer for its id: the error.
-                    Outcome::Deny { denial, .. } => Step::Forward(
+                    Outcome::Deny {
+                        denial,
+                        commit: denied,
+                        ..
+                    } => Step::Forward(
                         Vetted::error_for_peer(denial_response(Some(id), &denial)),
                         None,
+                        commit.merge(denied),
                     ),
                 }
             }
@@ -868,14 +1157,16 @@ impl Relay {
                 // Server-to-client request (sampling, elicitation, roots, ping).
                 let msg = Message::new(raw, kind, depth, Direction::ToClient, None, None);
                 match self.stack.run(&msg, &ctx) {
-                    Outcome::Forward(v) => Step::Forward(v, None),
-                    Outcome::Deny { denial, .. } => Step::Reply(denial_response(Some(id), &denial)),
+                    Outcome::Forward(v) => Step::Forward(v, None, Commit::none()),
+                    Outcome::Deny { denial, commit, .. } => {
+                        Step::Reply(denial_response(Some(id), &denial), commit)
+                    }
                 }
             }
             Kind::Notification { .. } => {
                 let msg = Message::new(raw, kind, depth, Direction::ToClient, None, None);
                 match self.stack.run(&msg, &ctx) {
-                    Outcome::Forward(v) => Step::Forward(v, None),
+                    Outcome::Forward(v) => Step::Forward(v, None, Commit::none()),
                     Outcome::Deny { .. } => Step::Drop,
                 }
             }
@@ -885,7 +1176,7 @@ impl Relay {
 
     // ---- timeouts ----
 
-    async fn sweep_timeouts(&self, client_tx: mpsc::Sender<Bytes>) {
+    async fn sweep_timeouts(&self, out: ToClient) {
         loop {
             let next = self.lock().next_deadline;
             match next {
@@ -920,7 +1211,7 @@ impl Relay {
                     f.info.method,
                     after.as_millis()
                 );
-                self.record(EventKind::Error, |ev| {
+                let commit = self.record(EventKind::Error, |ev| {
                     ev.method = Some(f.info.method.to_string());
                     ev.tool = f.info.tool.as_deref().map(str::to_owned);
                     ev.request_id = Some(id.to_json());
@@ -931,16 +1222,8 @@ impl Relay {
                 if let Some(tx) = &upstream {
                     let _ = tx.send(mcp::cancelled_notification(&id, &reason)).await;
                 }
-                if client_tx
-                    .send(jsonrpc::error_response(
-                        Some(&id),
-                        CODE_TIMEOUT,
-                        &reason,
-                        None,
-                    ))
-                    .await
-                    .is_err()
-                {
+                let err = jsonrpc::error_response(Some(&id), CODE_TIMEOUT, &reason, None);
+                if !out.send(err, commit).await {
                     return;
                 }
             }
@@ -1162,6 +1445,274 @@ mod tests {
         let cresp = r#"{"jsonrpc":"2.0","id":"s1","result":{"role":"assistant"}}"#;
         client.tx.send(b(cresp)).await.unwrap();
         assert_eq!(server.rx.recv().await.unwrap(), b(cresp));
+    }
+
+    /// A relay over a real appender (SQLite in a temp dir) and the trail's path.
+    fn setup_durable(
+        opts: RelayOptions,
+    ) -> (
+        Pipe,
+        Pipe,
+        tokio::task::JoinHandle<RelayOutcome>,
+        tempfile::TempDir,
+        std::path::PathBuf,
+        mcpwall_audit::Appender,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.db");
+        let appender = mcpwall_audit::Appender::open(&path).unwrap();
+        let sink = crate::audit_sink::AppenderSink::new(appender.clone(), None);
+        let stack = Arc::new(Stack::minimal(Some(Arc::new(sink)), opts.limits));
+        let (client, client_end) = Pipe::pair(8);
+        let (server, server_end) = Pipe::pair(8);
+        let ctx = SessionCtx::stdio(ServerId::from_program("test"));
+        let h = tokio::spawn(run_relay(ctx, client_end, server_end, stack, opts));
+        (client, server, h, dir, path, appender)
+    }
+
+    /// Records of `kind` for request id `id`, read through a separate connection (what another
+    /// process, or this one after a restart, would find on disk).
+    fn on_disk(path: &std::path::Path, kind: mcpwall_audit::EventKind, id: &str) -> usize {
+        let store = mcpwall_audit::Store::open_existing(path).unwrap();
+        store
+            .query(&mcpwall_audit::Filter {
+                kind: Some(kind),
+                ..Default::default()
+            })
+            .unwrap()
+            .iter()
+            .filter(|r| r.event.request_id.as_deref() == Some(id))
+            .count()
+    }
+
+    #[tokio::test]
+    async fn a_response_reaches_the_client_only_after_its_record_is_committed() {
+        let (mut client, mut server, _h, _dir, path, _appender) =
+            setup_durable(RelayOptions::default());
+        for i in 0..20 {
+            let req = format!(
+                r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"echo","arguments":{{"m":"{i}"}}}}}}"#
+            );
+            client.tx.send(b(&req)).await.unwrap();
+            server.rx.recv().await.unwrap();
+            let resp = format!(r#"{{"jsonrpc":"2.0","id":{i},"result":{{"content":[]}}}}"#);
+            server.tx.send(b(&resp)).await.unwrap();
+            assert_eq!(client.rx.recv().await.unwrap(), b(&resp));
+            // The client has the answer: both records must already be on disk.
+            let id = i.to_string();
+            assert_eq!(on_disk(&path, mcpwall_audit::EventKind::Call, &id), 1);
+            assert_eq!(on_disk(&path, mcpwall_audit::EventKind::Result, &id), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_denial_reaches_the_client_only_after_its_record_is_committed() {
+        let (mut client, _server, _h, _dir, path, _appender) = setup_durable(RelayOptions {
+            limits: Limits {
+                max_message_bytes: 1 << 20,
+                max_depth: 3,
+            },
+            ..RelayOptions::default()
+        });
+        // Deeper than the stack's limit (the relay parses to the hard bound; the stack denies).
+        client
+            .tx
+            .send(b(
+                r#"{"jsonrpc":"2.0","id":"deep","method":"x","params":{"a":{"b":{"c":{}}}}}"#,
+            ))
+            .await
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        assert_eq!(v["id"], "deep");
+        assert_eq!(
+            on_disk(&path, mcpwall_audit::EventKind::Denial, "\"deep\""),
+            1
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_audit_withholds_the_answer() {
+        let (mut client, mut server, _h, _dir, _path, appender) =
+            setup_durable(RelayOptions::default());
+        client
+            .tx
+            .send(b(
+                r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo"}}"#,
+            ))
+            .await
+            .unwrap();
+        server.rx.recv().await.unwrap();
+        // The writer stops: nothing more can be recorded, so nothing more may be answered.
+        appender.close().unwrap();
+        server
+            .tx
+            .send(b(r#"{"jsonrpc":"2.0","id":1,"result":{"content":[{"type":"text","text":"secret"}]}}"#))
+            .await
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        assert_eq!(v["id"], 1);
+        assert_eq!(v["error"]["code"], CODE_CHECK_FAILED);
+        assert!(v.get("result").is_none());
+    }
+
+    #[tokio::test]
+    async fn stop_records_session_end() {
+        let sink = MemorySink::default();
+        let stack = Arc::new(Stack::minimal(
+            Some(Arc::new(sink.clone())),
+            Limits::default(),
+        ));
+        let (_client, client_end) = Pipe::pair(8);
+        let (_server, server_end) = Pipe::pair(8);
+        let ctx = SessionCtx::stdio(ServerId::from_program("test"));
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let h = tokio::spawn(Relay::new(ctx, stack, RelayOptions::default()).run_until(
+            client_end,
+            server_end,
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        stop_tx.send(()).unwrap();
+        assert_eq!(h.await.unwrap(), RelayOutcome::Stopped);
+        let ev = sink.events();
+        let last = ev.last().unwrap();
+        assert_eq!(last.kind, EventKind::SessionEnd);
+        assert_eq!(last.detail.as_deref(), Some("gateway stopped (signal)"));
+    }
+
+    #[tokio::test]
+    async fn oversize_line_from_server_answers_the_waiting_request() {
+        let (mut client, mut server, _h, sink) = setup(RelayOptions::default());
+        client
+            .tx
+            .send(b(
+                r#"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"big"}}"#,
+            ))
+            .await
+            .unwrap();
+        server.rx.recv().await.unwrap();
+        // What the stdio upstream sends in place of a line over the cap.
+        server
+            .tx
+            .send(crate::front::stdio::oversize_marker(5000, 4096))
+            .await
+            .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        assert_eq!(v["id"], 9);
+        assert_eq!(v["error"]["code"], crate::stack::CODE_LIMIT);
+        assert!(v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("exceeds the line limit of 4096 bytes"));
+        let denial = sink
+            .events()
+            .into_iter()
+            .find(|e| e.kind == EventKind::Denial)
+            .expect("oversize line audited");
+        assert_eq!(denial.rule.as_deref(), Some("limits.max_message_bytes"));
+        assert_eq!(denial.request_id.as_deref(), Some("9"));
+        assert_eq!(denial.tool.as_deref(), Some("big"));
+        // The late real answer (if any) is not delivered twice: the request is gone.
+        server
+            .tx
+            .send(b(r#"{"jsonrpc":"2.0","id":9,"result":{}}"#))
+            .await
+            .unwrap();
+        client
+            .tx
+            .send(b(r#"{"jsonrpc":"2.0","id":10,"method":"ping"}"#))
+            .await
+            .unwrap();
+        server.rx.recv().await.unwrap();
+        server
+            .tx
+            .send(b(r#"{"jsonrpc":"2.0","id":10,"result":{}}"#))
+            .await
+            .unwrap();
+        let next: serde_json::Value =
+            serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+        assert_eq!(next["id"], 10);
+    }
+
+    /// Restarts the "server" by handing out fresh pipes; each new server end goes to the test.
+    struct PipeReconnect(Mutex<mpsc::UnboundedSender<Pipe>>);
+
+    impl Reconnect for PipeReconnect {
+        fn reconnect(&self) -> ReconnectFuture<'_> {
+            Box::pin(async move {
+                let (ours, theirs) = Pipe::pair(8);
+                self.0
+                    .lock()
+                    .unwrap()
+                    .send(theirs)
+                    .map_err(|_| ReconnectError("test ended".into()))?;
+                Ok(ours)
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn restarts_count_consecutive_failures_not_all_failures() {
+        let sink = MemorySink::default();
+        let stack = Arc::new(Stack::minimal(
+            Some(Arc::new(sink.clone())),
+            Limits::default(),
+        ));
+        let (mut client, client_end) = Pipe::pair(8);
+        let (server, server_end) = Pipe::pair(8);
+        let (new_tx, mut new_rx) = mpsc::unbounded_channel();
+        let opts = RelayOptions {
+            restart: RestartPolicy::OnFailure {
+                max_restarts: 1,
+                backoff: Duration::from_millis(10),
+            },
+            ..RelayOptions::default()
+        };
+        let ctx = SessionCtx::stdio(ServerId::from_program("test"));
+        let h = tokio::spawn(
+            Relay::new(ctx, stack, opts)
+                .with_reconnect(Arc::new(PipeReconnect(Mutex::new(new_tx))))
+                .run(client_end, server_end),
+        );
+        // With one restart allowed in a row, a server that answers between crashes is
+        // restarted every time.
+        drop(server);
+        for round in 0..3 {
+            let mut server: Pipe = new_rx.recv().await.unwrap();
+            let id = 100 + round;
+            client
+                .tx
+                .send(b(&format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"method":"ping"}}"#
+                )))
+                .await
+                .unwrap();
+            // Anything from the client before the restart finished was refused; wait for ours.
+            let got = server.rx.recv().await.unwrap();
+            assert!(std::str::from_utf8(&got).unwrap().contains(&id.to_string()));
+            server
+                .tx
+                .send(b(&format!(
+                    r#"{{"jsonrpc":"2.0","id":{id},"result":{{}}}}"#
+                )))
+                .await
+                .unwrap();
+            let v: serde_json::Value =
+                serde_json::from_slice(&client.rx.recv().await.unwrap()).unwrap();
+            assert_eq!(v["id"], id);
+            drop(server); // crash after answering
+        }
+        // Now a server that crashes without answering anything: one restart, then the end.
+        let server: Pipe = new_rx.recv().await.unwrap();
+        drop(server);
+        assert_eq!(
+            h.await.unwrap(),
+            RelayOutcome::UpstreamClosed { restarts: 4 }
+        );
     }
 
     #[tokio::test]

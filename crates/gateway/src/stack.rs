@@ -15,7 +15,9 @@ use mcpwall_protocol::jsonrpc::{self, Id, Kind, Limits};
 use mcpwall_protocol::mcp::MethodKind;
 use serde_json::Value;
 
-use crate::audit_sink::{AuditEvent, AuditSink, Decision as AuditDecision, EventKind, NullSink};
+use crate::audit_sink::{
+    AuditEvent, AuditSink, Commit, Decision as AuditDecision, EventKind, NullSink,
+};
 use crate::session::SessionCtx;
 
 /// Which way a message travels.
@@ -333,6 +335,9 @@ pub enum Outcome {
         denial: Denial,
         /// The check that refused.
         stage: &'static str,
+        /// Resolves when the denial's audit record is committed: the refusal may reach the
+        /// peer only then.
+        commit: Commit,
     },
 }
 
@@ -512,8 +517,12 @@ impl Stack {
         ev.decision = Some(AuditDecision::Deny);
         ev.rule = denial.rule.clone();
         ev.detail = Some(denial.reason.clone());
-        self.audit.record(ev);
-        Outcome::Deny { denial, stage }
+        let commit = self.audit.record_durable(ev);
+        Outcome::Deny {
+            denial,
+            stage,
+            commit,
+        }
     }
 }
 
@@ -663,7 +672,7 @@ mod tests {
         });
         assert_eq!(stack.stage_names(), vec!["limits", "deny_tools"]);
         assert!(matches!(run(&stack, LIST), Outcome::Forward(v) if !v.modified()));
-        let Outcome::Deny { denial, stage } = run(&stack, CALL) else {
+        let Outcome::Deny { denial, stage, .. } = run(&stack, CALL) else {
             panic!("not denied")
         };
         assert_eq!(stage, "deny_tools");

@@ -3,9 +3,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use mcpwall_audit::{AppenderOptions, StoreOptions, Synchronous};
 use mcpwall_gateway::audit_sink::{self, AuditSink, NullSink, Redactor};
+use mcpwall_gateway::relay;
 
 /// Logs to stderr (stdout may carry the protocol); `MCPWALL_LOG` sets the filter.
 pub fn init_logging() {
@@ -18,7 +21,9 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Resolves on SIGTERM, SIGINT or SIGHUP (the host shutting us down).
+/// Resolves on SIGTERM, SIGINT or SIGHUP (the host shutting us down), after every relay of
+/// this process has ended its session (so each has recorded its `session_end`), at most
+/// [`STOP_GRACE`] later.
 pub async fn terminated() {
     use tokio::signal::unix::{signal, SignalKind};
     let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
@@ -33,56 +38,82 @@ pub async fn terminated() {
         _ = int.recv() => {}
         _ = hup.recv() => {}
     }
+    relay::stop_all();
+    relay::wait_all_ended(STOP_GRACE).await;
 }
 
-/// The audit trail of one gateway process: a batching appender fed by a redacting sink.
+/// How long a stopping gateway waits for its sessions to end.
+pub const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Environment variable choosing the audit commit durability (`normal` or `full`).
+pub const ENV_AUDIT_SYNC: &str = "MCPWALL_AUDIT_SYNC";
+
+/// Parses an audit durability setting: `normal` (survives SIGKILL, the default) or `full`
+/// (fsync at every commit: survives power loss too).
+pub fn parse_sync(s: &str) -> anyhow::Result<Synchronous> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "normal" => Ok(Synchronous::Normal),
+        "full" => Ok(Synchronous::Full),
+        other => anyhow::bail!("unknown audit sync mode `{other}` (expected `normal` or `full`)"),
+    }
+}
+
+/// The audit trail of one gateway process: a group-committing appender behind the sink.
 pub struct AuditTrail {
     /// Where the gateway records events (a null sink when auditing is off).
     pub sink: Arc<dyn AuditSink>,
     appender: Option<mcpwall_audit::Appender>,
-    feed: Option<std::thread::JoinHandle<()>>,
 }
 
 impl AuditTrail {
-    /// Opens the trail at `path` (creating its directory), or a null trail for `None`.
+    /// Opens the trail at `path` (creating its directory), or a null trail for `None`, with
+    /// the durability from `MCPWALL_AUDIT_SYNC` (default `normal`).
     /// Egress-proxy decisions and best-effort sandbox warnings go to the same trail.
     pub fn open(path: Option<&Path>) -> anyhow::Result<Self> {
+        let sync = match std::env::var(ENV_AUDIT_SYNC) {
+            Ok(v) if !v.is_empty() => Some(parse_sync(&v)?),
+            _ => None,
+        };
+        Self::open_with(path, sync)
+    }
+
+    /// Like [`AuditTrail::open`] with an explicit durability (`None`: `normal`).
+    ///
+    /// `normal` is the default because what the trail promises is that no answered call is
+    /// missing from it when mcpwall dies (SIGKILL, crash, OOM kill): a WAL commit that has been
+    /// written to the kernel survives that without fsync. `full` adds an fsync per commit
+    /// (group commit shares it between concurrent events) for power-loss durability.
+    pub fn open_with(path: Option<&Path>, sync: Option<Synchronous>) -> anyhow::Result<Self> {
         let appender = match path {
             Some(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir)
                         .with_context(|| format!("cannot create `{}`", dir.display()))?;
                 }
+                let store = StoreOptions {
+                    synchronous: sync.unwrap_or(Synchronous::Normal),
+                    ..StoreOptions::default()
+                };
                 Some(
-                    mcpwall_audit::Appender::open(path)
+                    mcpwall_audit::Appender::open_with(path, &store, AppenderOptions::default())
                         .with_context(|| format!("cannot open audit trail `{}`", path.display()))?,
                 )
             }
             None => None,
         };
         let redactor: Redactor = audit_sink::redact_payload;
-        let (sink, feed): (Arc<dyn AuditSink>, _) = match &appender {
-            Some(a) => {
-                let (sink, feed) = audit_sink::appender_sink(a.clone(), Some(redactor))?;
-                (Arc::new(sink), Some(feed))
-            }
-            None => (Arc::new(NullSink), None),
+        let sink: Arc<dyn AuditSink> = match &appender {
+            Some(a) => Arc::new(audit_sink::appender_sink(a.clone(), Some(redactor))),
+            None => Arc::new(NullSink),
         };
         mcpwall_gateway::egress::set_audit_sink(&sink);
-        Ok(Self {
-            sink,
-            appender,
-            feed,
-        })
+        Ok(Self { sink, appender })
     }
 
-    /// Drains and closes the trail. Call it after the runtime is dropped, so every task that
-    /// held a clone of the sink is gone and the feed thread sees its input end.
+    /// Commits everything queued and closes the trail. Call it after the runtime is dropped,
+    /// so every task that held a clone of the sink is gone.
     pub fn finish(self) {
         drop(self.sink);
-        if let Some(f) = self.feed {
-            let _ = f.join();
-        }
         if let Some(a) = self.appender {
             if let Err(e) = a.close() {
                 eprintln!("mcpwall: audit trail: {e}");

@@ -40,6 +40,14 @@ pub struct Args {
     /// Run without an audit trail.
     #[arg(long, conflicts_with = "audit")]
     pub no_audit: bool,
+    /// Audit commit durability: `normal` (a record survives SIGKILL of mcpwall) or `full`
+    /// (fsync per commit: survives power loss too) [default: normal].
+    #[arg(long, value_name = "MODE", env = "MCPWALL_AUDIT_SYNC")]
+    pub audit_sync: Option<String>,
+    /// Pass the variable NAME from mcpwall's own environment to the server (repeatable; the
+    /// server otherwise starts with an empty environment). Values are never logged or audited.
+    #[arg(long = "pass-env", value_name = "NAME")]
+    pub pass_env: Vec<String>,
     /// Largest message in bytes, either direction [default: 4194304, or the config's].
     #[arg(long, value_name = "BYTES")]
     pub max_message_bytes: Option<usize>,
@@ -135,6 +143,8 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
             (id, spec)
         }
     };
+    let mut spec = spec;
+    spec.pass_env.extend(args.pass_env.iter().cloned());
     if let Some(n) = args.max_message_bytes {
         limits.max_message_bytes = n;
     }
@@ -195,7 +205,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the runtime")?;
-    let trail = super::lifecycle::AuditTrail::open(plan.audit.as_deref())?;
+    let sync = match args.audit_sync.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(super::lifecycle::parse_sync(s)?),
+        None => None,
+    };
+    let trail = super::lifecycle::AuditTrail::open_with(plan.audit.as_deref(), sync)?;
     let code = rt.block_on(serve(plan, Arc::clone(&trail.sink)));
     // Dropping the runtime drops every task holding the sink; then the trail drains.
     drop(rt);
@@ -221,10 +235,12 @@ async fn serve(plan: Plan, sink: Arc<dyn AuditSink>) -> anyhow::Result<ExitCode>
         .context("cannot start the stdio front")?;
     let ctx = SessionCtx::stdio(plan.server.clone());
     let relay = Relay::new(ctx, stack, plan.relay).with_reconnect(Arc::new(upstream.clone()));
+    // On SIGTERM/SIGINT the relay records `session_end` and returns `Stopped`.
     let outcome = tokio::select! {
         o = relay.run(client, pipe) => Some(o),
         () = super::lifecycle::terminated() => None,
     };
+    let outcome = outcome.filter(|o| *o != RelayOutcome::Stopped);
     let status = upstream.shutdown(Duration::from_secs(2)).await;
     if outcome.is_some() {
         // The relay dropped its sender: the writer ends once everything is written.

@@ -102,7 +102,7 @@ const OVERSIZE_PREFIX: &str = r#"{"mcpwall_oversize":"#;
 /// A stand-in for an over-long line: the relay answers it with a JSON-RPC error (id `null`,
 /// since the id could not be read) and records it in the audit trail, like any oversized
 /// message. (A client sending this text itself only gets the same error.)
-fn oversize_marker(len: usize, max: usize) -> Bytes {
+pub(crate) fn oversize_marker(len: usize, max: usize) -> Bytes {
     Bytes::from(format!(r#"{OVERSIZE_PREFIX}[{len},{max}]}}"#))
 }
 

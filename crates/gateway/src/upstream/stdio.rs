@@ -163,11 +163,11 @@ async fn read_lines(mut stdout: ChildStdout, tx: mpsc::Sender<Bytes>, max_line: 
                     }
                 }
                 Some(Frame::TooLong { len }) => {
-                    tracing::warn!(
-                        len,
-                        max_line,
-                        "server sent a message longer than the line limit; it was dropped"
-                    );
+                    // The relay audits it and answers the request it was presumably for.
+                    let note = crate::front::stdio::oversize_marker(len, max_line);
+                    if tx.send(note).await.is_err() {
+                        return;
+                    }
                 }
                 None => break,
             }
