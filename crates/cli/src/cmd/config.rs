@@ -13,7 +13,9 @@ pub enum Command {
     ///
     /// Reads mcpwall TOML or a host's JSON (Claude Desktop, Claude Code, Cursor, VS Code).
     /// Prints each error as `FILE:LINE:COL: FIELD: MESSAGE` and exits 1 if there is any;
-    /// otherwise prints a summary of the servers found and exits 0. Never starts a server.
+    /// otherwise prints a summary of the servers found and exits 0. Every stdio server whose
+    /// sandbox is `off` or `best-effort` is reported as a warning at the line that says so.
+    /// Never starts a server.
     Check {
         /// The config file (mcpwall TOML or a host's JSON).
         file: PathBuf,
@@ -66,6 +68,11 @@ pub fn render_check(result: &Result<Config, ConfigErrors>) -> CheckReport {
         Ok(config) => {
             for w in &config.warnings {
                 let _ = writeln!(stderr, "warning: {w}");
+            }
+            // Deliberate weakenings (sandbox off or best-effort) are valid but always reported,
+            // with their place; `mcpwall scan` is to reuse `Config::findings` as they are.
+            for f in &config.findings {
+                let _ = writeln!(stderr, "warning: {f}");
             }
             let format = match config.source.format {
                 Format::Toml => "mcpwall TOML",
@@ -122,7 +129,7 @@ pub fn render_check(result: &Result<Config, ConfigErrors>) -> CheckReport {
                 };
                 let _ = writeln!(stdout, "  {:width$}  {what}", id.as_str());
             }
-            let w = config.warnings.len();
+            let w = config.warnings.len() + config.findings.len();
             if w > 0 {
                 let _ = writeln!(stdout, "{w} warning{}", plural(w));
             }
@@ -182,6 +189,29 @@ sandbox = "off"
         assert_eq!(r.code, 0);
         assert!(!r.stdout.contains("key=abc"));
         insta::assert_snapshot!(format!("{}---\n{}", r.stdout, r.stderr));
+    }
+
+    #[test]
+    fn sandbox_off_and_best_effort_are_warned_with_place() {
+        let text = "[servers.a]\ncommand = \"/opt/a\"\nsandbox = \"off\"\n\n[servers.b]\ncommand = \"/opt/b\"\n[servers.b.sandbox]\nmode = \"best-effort\"\n\n[servers.c]\ncommand = \"/opt/c\"\n";
+        let r = check("mcpwall.toml", text);
+        assert_eq!(r.code, 0);
+        let lines: Vec<&str> = r.stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{}", r.stderr);
+        assert!(
+            lines[0]
+                .starts_with("warning: /cfg/mcpwall.toml:3:11: servers.a.sandbox: sandbox is off"),
+            "{}",
+            r.stderr
+        );
+        assert!(
+            lines[1].starts_with(
+                "warning: /cfg/mcpwall.toml:8:8: servers.b.sandbox.mode: sandbox is best-effort"
+            ),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stdout.ends_with("2 warnings\n"), "{}", r.stdout);
     }
 
     #[test]
