@@ -89,7 +89,7 @@ pub fn assess_tool(tool: &Value) -> Assessment {
 /// this reads the name only, and a defensive word in the name cancels it.
 static NAME_INTENT: LazyLock<Option<(Regex, Regex)>> = LazyLock::new(|| {
     let bad = Regex::new(
-        r"(?-u:\b)(?:fraud\w*|scams?|ponzi|tamper\w*|manipulat\w*|fabricat\w*|forg(?:e|ery|ing)|poisoning|infection|sabotage|theft|steal\w*|hijack\w*|exfiltrat\w*|backdoor\w*|malware|ransom\w*|leak\w*|unlawful|illegal|illicit|insider|spoof\w*|covert|stealth\w*|eavesdrop\w*|sniff\w*|keylog\w*|phish\w*|embezzl\w*|launder\w*|diversion|divert\w*|disruption|deprivation|escalation|surveillance|wiretap\w*|sabotag\w*|crash|hack\w*|exploit\w*|intercept\w*|cover ?up|conceal\w*|bribe\w*|blackmail\w*|breach\w*|espionage|defac\w*|neglect\w*|malpractice|quackery|misrepresent\w*|accusations?|discriminat\w*|extort\w*|jamm\w*|corrupt\w*|fake\w*|falsif\w*|scandal\w*|attack\w*|alteration|injection)(?-u:\b)",
+        r"(?-u:\b)(?:fraud\w*|scams?|ponzi|tamper\w*|manipulat\w*|fabricat\w*|forg(?:e|ery|ing)|poisoning|infection|sabotage|theft|steal(?:s|ing|er|ers)?|hijack\w*|exfiltrat\w*|backdoor\w*|malware|ransom\w*|leak\w*|unlawful|illegal|illicit|insider|spoof\w*|covert|stealth\w*|eavesdrop\w*|sniff\w*|keylog\w*|phish\w*|embezzl\w*|launder\w*|diversion|divert\w*|disruption|deprivation|escalation|surveillance|wiretap\w*|sabotag\w*|crash|hack\w*|exploit\w*|intercept\w*|cover ?up|conceal\w*|bribe\w*|blackmail\w*|breach\w*|espionage|defac\w*|neglect\w*|malpractice|quackery|misrepresent\w*|accusations?|discriminat\w*|extort\w*|jamm\w*|corrupt\w*|fake\w*|falsif\w*|scandal\w*|attack\w*|alteration|injection)(?-u:\b)",
     )
     .ok()?;
     let defensive = Regex::new(

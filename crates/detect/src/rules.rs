@@ -222,8 +222,12 @@ fn run_with(c: &Compiled, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> 
             let ws = floor_boundary(text, m.start().saturating_sub(WINDOW).max(searched_to[ri]));
             let we = ceil_boundary(text, m.end() + WINDOW);
             searched_to[ri] = we.saturating_sub(WINDOW / 2).max(m.end());
+            let negatable = crate::rules_table::NEGATABLE.contains(&rule.id);
             for f in re.find_iter(&text[ws..we]) {
                 let (s, e) = (ws + f.start(), ws + f.end());
+                if negatable && negated_before(text, s) {
+                    continue;
+                }
                 if hits.iter().any(|h| h.rule == rule.id && h.start == s) {
                     continue;
                 }
@@ -241,6 +245,36 @@ fn run_with(c: &Compiled, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> 
         }
     }
     hits
+}
+
+/// Bytes before a match searched for a negation that voids it.
+const NEGATION_REACH: usize = 40;
+
+/// Whether a negation governs the verb a match starts with: the word right before it is
+/// "not", "never", "don't", "avoid"... ("do not include passwords"), or that word is a
+/// filler after one ("never ever send"). Used for rules whose subject is also common in
+/// warnings. A negation further away ("don't forget to include the key") does not count, so
+/// an order cannot be voided by a negation that does not apply to it.
+fn negated_before(text: &str, at: usize) -> bool {
+    const NEG: &[&str] = &[
+        "not", "never", "don't", "dont", "avoid", "nor", "cannot", "can't", "won't",
+        "shouldn't", "mustn't",
+    ];
+    const FILLER: &[&str] = &["to", "ever", "also", "directly", "accidentally", "any"];
+    let from = floor_boundary(text, at.saturating_sub(NEGATION_REACH));
+    let before = &text[from..floor_boundary(text, at)];
+    let clause = before
+        .rfind(['.', '!', '?', '\n', ';', ','])
+        .map_or(before, |i| &before[i + 1..]);
+    let mut words = clause
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .rev();
+    match (words.next(), words.next()) {
+        (Some(last), _) if NEG.contains(&last) => true,
+        (Some(last), Some(prev)) => FILLER.contains(&last) && NEG.contains(&prev),
+        _ => false,
+    }
 }
 
 /// Sum of the weights of the distinct rules in `hits`.
@@ -283,6 +317,18 @@ mod tests {
         }
         assert!(COMPILED.is_some());
         assert!(COMPILED_RAW.is_some());
+    }
+
+    #[test]
+    fn negation_must_govern_the_verb() {
+        let t = "do not include any api keys";
+        assert!(negated_before(t, t.find("include").unwrap_or(0)));
+        let t = "never ever send it";
+        assert!(negated_before(t, t.find("send").unwrap_or(0)));
+        let t = "don't forget to include the api key";
+        assert!(!negated_before(t, t.find("include").unwrap_or(0)));
+        let t = "it is not late. include the api key";
+        assert!(!negated_before(t, t.find("include").unwrap_or(0)));
     }
 
     #[test]

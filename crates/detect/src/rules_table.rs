@@ -46,6 +46,18 @@ pub(crate) fn fragment(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Rules whose match is void when a negation shortly precedes it in the same sentence:
+/// "do not include any API keys or passwords" is advice, not an order to leak them.
+pub(crate) const NEGATABLE: &[&str] = &[
+    "secret-exfiltration",
+    "send-to-destination",
+    "secret-to-destination",
+    "read-sensitive-file",
+    "param-smuggling",
+    "data-to-tool",
+    "echo-secret",
+];
+
 const P: Scope = Scope::Poisoning;
 const O: Scope = Scope::Output;
 const B: Scope = Scope::Both;
@@ -99,7 +111,7 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (7, 10),
         anchors: &["adhere", "comply", "obey", "follow"],
-        pattern: r"\b(?:strictly|must|always|only|now|immediately|you\s+will)\s+(?:adhere|comply|obey|follow)\s+(?:to\s+|with\s+)?(?:the\s+|these\s+|this\s+|my\s+)?(?:following|new|below|next|updated|these|my|this)\b|\b(?:adhere|comply|obey|follow)\s+(?:to\s+|with\s+)?(?:the\s+|these\s+)?(?:following|new|updated|below)\s+(?:instructions?|directives?|orders|commands?|rules|steps)\s*:",
+        pattern: r"\b(?:strictly|must|always|only|now|immediately|you\s+will)\s+(?:adhere|comply|obey|follow)\s+(?:to\s+|with\s+)?(?:the\s+|these\s+|this\s+|my\s+)?(?:following|new|below|updated|my)\b|\b(?:adhere|comply|obey|follow)\s+(?:to\s+|with\s+)?(?:the\s+|these\s+)?(?:following|new|updated|below)\s+(?:instructions?|directives?|orders|commands?|rules|steps)\s*:",
     },
     Rule {
         id: "only-this-tool",
@@ -248,7 +260,7 @@ pub(crate) static RULES: &[Rule] = &[
             "no trace",
             "no record",
         ],
-        pattern: r"\bwithout\s+(?:any\s+)?(?:\w+\s+)?(?:alerts?|alarms?|notice|traces?)\b|\b(?:alter\w*|modif\w*|eras\w*|wip\w*|tamper\w*|falsif\w*|scrub\w*|clear\w*|purg\w*)\s+(?:\w+\s+){0,2}?(?:logs?|audit\s+(?:trails?|logs?)|access\s+records|traces|evidence)\b|\bwithout\s+(?:any\s+)?(?:detection|being\s+(?:detected|noticed|seen|caught|traced|flagged)|triggering\s+(?:any\s+)?(?:alerts?|alarms?|security|detection|monitoring|suspicion)|leaving\s+(?:a\s+)?traces?|raising\s+(?:any\s+)?(?:suspicion|alarms?|flags?))|\b(?:undetected|unnoticed|undetectable)\b|\b(?:ensuring|ensure|with|leaving)\s+no\s+(?:detection|trace|traces|record|evidence)\b|\b(?:evad\w+|avoid\w*)\s+(?:\w+\s+)?(?:detection|security\s+(?:controls|monitoring|checks)|audit\s+logs?|monitoring)",
+        pattern: r"\bwithout\s+(?:any\s+)?(?:\w+\s+)?(?:alerts?|alarms?|notice|traces?)\b|\b(?:alter\w*|modif\w*|eras\w*|wip\w*|tamper\w*|falsif\w*|scrub\w*|purg\w*)\s+(?:\w+\s+){0,2}?(?:logs?|audit\s+(?:trails?|logs?)|access\s+records|traces|evidence)\b|\bclear\w*\s+(?:\w+\s+){0,2}?(?:audit\s+(?:trails?|logs?)|access\s+(?:logs?|records)|security\s+logs?|(?:auth|event|system)\s+logs?|traces|evidence)\b|\bwithout\s+(?:any\s+)?(?:detection|being\s+(?:detected|noticed|seen|caught|traced|flagged)|triggering\s+(?:any\s+)?(?:alerts?|alarms?|security|detection|monitoring|suspicion)|leaving\s+(?:a\s+)?traces?|raising\s+(?:any\s+)?(?:suspicion|alarms?|flags?))|\b(?:undetected|unnoticed|undetectable)\b|\b(?:ensuring|ensure|with|leaving)\s+no\s+(?:detection|trace|traces|record|evidence)\b|\b(?:evad\w+|avoid\w*)\s+(?:\w+\s+)?(?:detection|security\s+(?:controls|monitoring|checks)|audit\s+logs?|monitoring)",
     },
     Rule {
         id: "stealth-adverb",
@@ -571,7 +583,7 @@ pub(crate) static RULES: &[Rule] = &[
             "every tool",
             "any tool",
         ],
-        pattern: r#"\b(?:instead\s+of|rather\s+than)\s+(?:using\s+|calling\s+)?(?:the\s+)?['"`]?[\w.-]+['"`]?\s+(?:tool|function|server)|\bside[- ]effects?\s+on\s+(?:the\s+)?(?:also[- ]present\s+|other\s+)?|\balso[- ]present\b|\b(?:all|every|any)\s+(?:other\s+)?(?:tools?|servers?)\b[^.!?\n]{0,40}?\b(?:must|should|need\s+to|have\s+to|will)\b|\bother\s+(?:tools?|servers?|mcp\s+servers?)\s+(?:must|should|will|are\s+(?:deprecated|unsafe|broken))"#,
+        pattern: r#"\b(?:instead\s+of|rather\s+than)\s+(?:using\s+|calling\s+)?(?:the\s+)?['"`]?[\w.-]{3,}['"`]?\s+(?:tool|function|server)|\bside[- ]effects?\s+on\s+(?:the\s+)?(?:also[- ]present\s+|other\s+)?|\balso[- ]present\b|\b(?:all|every|any)\s+(?:other\s+)?(?:tools?|servers?)\b[^.!?\n]{0,40}?\b(?:must|should|need\s+to|have\s+to|will)\b|\bother\s+(?:tools?|servers?|mcp\s+servers?)\s+(?:must|should|will|are\s+(?:deprecated|unsafe|broken))"#,
     },
     Rule {
         id: "tool-preference",
@@ -720,7 +732,7 @@ pub(crate) static RULES: &[Rule] = &[
             "brute",
             "crack",
         ],
-        pattern: r"\b(?:steal\w*|stole|stolen|theft|thefts|exfiltrat\w*|hijack\w*|sabotag\w*|embezzl\w*|siphon\w*|keylog\w*|ransomware|malware|spyware|trojans?|backdoor\w*|rootkits?|botnets?|phish\w*|wiretap\w*|blackmail\w*|extort\w*|ddos|counterfeit\w*|launder\w*|infiltrat\w*|worms?|(?:computer\s+)?virus(?:es)?\s+(?:into|onto|to\s+infect)|exploit\w*\s+(?:vulnerabilit\w*|weakness\w*|flaws?|the\s+system)|ransom\w*|c2\s+(?:server|beacon|channel|infrastructure)|droppers?|shellcode|persistence\s+(?:via|mechanism|through)|(?:elevat|escalat)\w*\s+(?:\w+\s+){0,2}?(?:access|privileges?|permissions?|rights)|credential\s+(?:dump\w*|harvest\w*|theft|stuffing)|brute[\s-]?forc\w*|crack\s+(?:\w+\s+)?(?:logins?|passwords?|hashes))\b",
+        pattern: r"\b(?:steal(?:s|ing|er|ers)?|stole|stolen|theft|thefts|exfiltrat\w*|hijack\w*|sabotag\w*|embezzl\w*|siphon\w*|keylog\w*|ransomware|malware|spyware|trojans?|backdoor\w*|rootkits?|botnets?|phish\w*|wiretap\w*|blackmail\w*|extort\w*|ddos|counterfeit\w*|launder\w*|infiltrat\w*|worms?|(?:computer\s+)?virus(?:es)?\s+(?:into|onto|to\s+infect)|exploit\w*\s+(?:vulnerabilit\w*|weakness\w*|flaws?|the\s+system)|ransom\w*|c2\s+(?:server|beacon|channel|infrastructure)|droppers?|shellcode|persistence\s+(?:via|mechanism|through)|(?:elevat|escalat)\w*\s+(?:\w+\s+){0,2}?(?:access|privileges?|permissions?|rights)|credential\s+(?:dump\w*|harvest\w*|theft|stuffing)|brute[\s-]?forc\w*|crack\s+(?:\w+\s+)?(?:logins?|passwords?|hashes))\b",
     },
     Rule {
         id: "harmful-capability",
@@ -1060,7 +1072,7 @@ pub(crate) static RULES: &[Rule] = &[
         ],
         // Requests for weapons, drugs or attack tooling ("steps to synthesize ...", "how to
         // build a bomb", "... without getting caught").
-        pattern: r"\b(?:synthesi[sz]\w*|mak(?:e|ing)|produc\w*|cook\w*|build\w*|construct\w*|manufactur\w*|creat\w*|develop\w*|writ(?:e|ing)|code|deploy\w*|components\s+used\s+in)\s+(?:\w+\s+){0,4}?(?:meth\w*|methamphetamine|cocaine|heroin|fentanyl|explosives?|bombs?|napalm|nerve\s+agents?|sarin|ricin|molotov\w*|bioweapons?|chemical\s+weapons?|(?:a\s+)?(?:computer\s+)?virus|malware|ransomware|keylogger)\b|\bwithout\s+(?:getting|being)\s+caught\b|\bpick\s+(?:a\s+)?locks?\b",
+        pattern: r"\b(?:synthesi[sz]\w*|mak(?:e|ing)|produc\w*|cook\w*|build\w*|construct\w*|manufactur\w*|creat\w*|develop\w*|writ(?:e|ing)|code|deploy\w*|components\s+used\s+in)\s+(?:\w+\s+){0,4}?(?:meth|methamphetamine|cocaine|heroin|fentanyl|explosives?|bombs?|napalm|nerve\s+agents?|sarin|ricin|molotov\w*|bioweapons?|chemical\s+weapons?|(?:a\s+)?(?:computer\s+)?virus|malware|ransomware|keylogger)\b|\bwithout\s+(?:getting|being)\s+caught\b|\bpick\s+(?:a\s+)?locks?\b",
     },
     Rule {
         id: "skip-verification",
@@ -1200,14 +1212,6 @@ pub(crate) static RULES: &[Rule] = &[
         ],
         // Network egress in code or a command line; counts with a sensitive path.
         pattern: r"\b(?:curl|wget)\b|\bfetch\s*\(\s*['\x22`]https?://|\bhttps?\.request\s*\(|\brequests\.post\b|\baxios\.post\b|\bxargs\s+cat\b[^\n]{0,40}\|\s*(?:curl|wget|nc)\b|\.write\s*\(\s*(?:key|creds?|secret|data|token)\b|\b(?:dig|nslookup)\s+[^\n]{0,40}\$\{?",
-    },
-    Rule {
-        id: "coercive-label",
-        scope: P,
-        weight: (3, 0),
-        anchors: &["important", "critical", "mandatory", "attention"],
-        // An all-caps style label opening an order inside a description.
-        pattern: r"(?:^|[.!?]\s+|\n)\s*\**\s*(?:important|critical|mandatory|attention)\s*\**\s*[:!]",
     },
     Rule {
         id: "data-to-tool",
