@@ -358,6 +358,62 @@ mod tests {
         }
     }
 
+    /// Servers with an `env` block keep their variables: the host sets them on mcpwall, and
+    /// install writes one `--pass-env NAME` per key (names only, values stay in `env`); undo
+    /// gives back the file byte for byte.
+    #[test]
+    fn env_block_becomes_pass_env_and_undo_is_exact() {
+        let (host, name, original) = host_files().remove(0);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, original).unwrap();
+        install(&path, host, MCPWALL, false).unwrap();
+        let wrapped = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&wrapped).unwrap();
+        assert_eq!(
+            v["mcpServers"]["github"]["args"],
+            serde_json::json!([
+                "wrap",
+                "--pass-env",
+                "GITHUB_PERSONAL_ACCESS_TOKEN",
+                "--",
+                "npx",
+                "-y",
+                "@modelcontextprotocol/server-github"
+            ])
+        );
+        assert_eq!(
+            v["mcpServers"]["github"]["env"]["GITHUB_PERSONAL_ACCESS_TOKEN"],
+            "<token>"
+        );
+        assert_eq!(
+            v["mcpServers"]["filesystem"]["args"][1], "--",
+            "no env, no --pass-env"
+        );
+        // What install wrote is a command line `mcpwall wrap` accepts.
+        use clap::Parser as _;
+        let args: Vec<String> = v["mcpServers"]["github"]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_owned())
+            .collect();
+        let cli =
+            crate::Cli::try_parse_from(std::iter::once("mcpwall".to_owned()).chain(args)).unwrap();
+        let crate::Command::Wrap(w) = cli.command else {
+            panic!("not wrap")
+        };
+        assert_eq!(w.pass_env, ["GITHUB_PERSONAL_ACCESS_TOKEN"]);
+        assert_eq!(w.rest[0], "npx");
+        undo(&path, host, false).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+        // Without the backup, unwrapping in place also restores this file exactly.
+        install(&path, host, MCPWALL, false).unwrap();
+        std::fs::remove_file(backup_path(&path)).unwrap();
+        undo(&path, host, false).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+    }
+
     #[test]
     fn undo_after_later_edits_unwraps_in_place() {
         let (host, name, original) = host_files().remove(2);
