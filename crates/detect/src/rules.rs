@@ -257,8 +257,17 @@ const NEGATION_REACH: usize = 40;
 /// an order cannot be voided by a negation that does not apply to it.
 fn negated_before(text: &str, at: usize) -> bool {
     const NEG: &[&str] = &[
-        "not", "never", "don't", "dont", "avoid", "nor", "cannot", "can't", "won't",
-        "shouldn't", "mustn't",
+        "not",
+        "never",
+        "don't",
+        "dont",
+        "avoid",
+        "nor",
+        "cannot",
+        "can't",
+        "won't",
+        "shouldn't",
+        "mustn't",
     ];
     const FILLER: &[&str] = &["to", "ever", "also", "directly", "accidentally", "any"];
     let from = floor_boundary(text, at.saturating_sub(NEGATION_REACH));
