@@ -1,0 +1,71 @@
+//! The audit append path: events queued to the SQLite appender (WAL, batched commits) in a
+//! temporary file, with arguments already redacted as the gateway hands them over.
+//!
+//! - `append_flush/256`: 256 `call` events queued, then one flush (throughput of the writer);
+//! - `append_wait/1`: one event queued and waited for (latency of one acknowledged record,
+//!   a commit of its own).
+//!
+//! `cargo bench -p mcpwall-audit --bench append -- --quick`
+
+// A bench whose setup fails has nothing to measure: stopping at once is the right outcome.
+#![allow(clippy::unwrap_used)]
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use mcpwall_audit::{Appender, Event, EventKind};
+
+const ARGS: &[u8] = br#"{"message":"hello from the bench, a short but typical argument"}"#;
+
+fn event(i: u64) -> Event {
+    Event::new(EventKind::Call)
+        .session("0a1b2c3d4e5f60718293a4b5c6d7e8f9")
+        .identity("user:bench")
+        .server("everything")
+        .transport("stdio")
+        .method("tools/call")
+        .request_id(i.to_string())
+        .tool("echo")
+        .args(ARGS, Some(std::str::from_utf8(ARGS).unwrap_or("")))
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let appender = Appender::open(dir.path().join("audit.db")).unwrap();
+    let mut g = c.benchmark_group("audit_append");
+    g.sample_size(20);
+    let mut i = 0u64;
+    g.throughput(Throughput::Elements(256));
+    g.bench_function("append_flush/256", |b| {
+        b.iter_batched(
+            || {
+                i += 256;
+                (i - 256..i).map(event).collect::<Vec<_>>()
+            },
+            |events| {
+                for e in events {
+                    appender.append(e).unwrap();
+                }
+                appender.flush().unwrap();
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("append_wait/1", |b| {
+        b.iter_batched(
+            || {
+                i += 1;
+                event(i)
+            },
+            |e| {
+                let t = appender.append(e).unwrap();
+                appender.wait(t).unwrap();
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+    appender.close().unwrap();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
