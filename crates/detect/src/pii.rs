@@ -34,31 +34,33 @@ pub const RULE_IDS: &[&str] = &[
     "driver-license",
 ];
 
+type Meta = regex_automata::meta::Regex;
+
 struct Pii {
     email: Option<Regex>,
-    card: Option<Regex>,
-    iban: Option<Regex>,
-    ssn: Option<Regex>,
-    nino: Option<Regex>,
-    phone: Option<Regex>,
-    ipv4: Option<Regex>,
-    ipv6: Option<Regex>,
+    card: Option<Meta>,
+    iban: Option<Meta>,
+    ssn: Option<Meta>,
+    nino: Option<Meta>,
+    phone: Option<Meta>,
+    ipv4: Option<Meta>,
+    ipv6: Option<Meta>,
     dl: Option<Regex>,
 }
 
 static PII: LazyLock<Pii> = LazyLock::new(|| {
     Pii {
     email: Regex::new(r"(?i)\b[a-z0-9](?:[a-z0-9._%+-]{0,63})@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b").ok(),
-    card: Regex::new(r"\b(?:\d[ -]?){11,18}\d\b").ok(),
-    iban: Regex::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").ok(),
-    ssn: Regex::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b").ok(),
-    nino: Regex::new(r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b").ok(),
-    phone: Regex::new(
+    card: Meta::new(r"\b(?:\d[ -]?){11,18}\d\b").ok(),
+    iban: Meta::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").ok(),
+    ssn: Meta::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b").ok(),
+    nino: Meta::new(r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b").ok(),
+    phone: Meta::new(
         r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,8}(?:[ .-]\(?\d{1,8}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
     )
     .ok(),
-    ipv4: Regex::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").ok(),
-    ipv6: Regex::new(r"(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?").ok(),
+    ipv4: Meta::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").ok(),
+    ipv6: Meta::new(r"(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?").ok(),
     dl: Regex::new(
         r"(?i)\b(?:driver'?s?|driving)[ _-]?(?:licen[cs]e|lic\.?|permit)(?:[ _-]?(?:number|no\.?|num|#|id))?\b[^\n\d]{0,20}?\b([A-Z]{1,2}[- ]?\d{4,14}|\d{5,15}|\d{2,4}-\d{2,4}-\d{2,5}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)\b",
     )
@@ -66,8 +68,147 @@ static PII: LazyLock<Pii> = LazyLock::new(|| {
 }
 });
 
+/// A maximal run of bytes that a number-shaped PII match may contain, with counts that
+/// tell which rules can possibly match inside it.
+///
+/// Why this is exact: none of the card, IBAN, SSN, NINO, phone and IPv4 patterns can match
+/// a byte outside [`NUMBER_CLASSES`] (they use spaces, never `\s`), so no match crosses
+/// a segment edge, and every match lies inside one segment. The regexes then run over the
+/// segment as a *range* of the whole text (`regex_automata::Input::range`), so `\b` still
+/// sees the bytes around it and each match is the one a whole-text search finds. A rule
+/// skips a segment that has fewer digits than any match of it needs; non-ASCII bytes count
+/// as digits (Unicode `\d`), which only ever runs a regex more, never less.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    start: usize,
+    end: usize,
+    /// ASCII digits plus non-ASCII bytes.
+    digits: usize,
+    dots: usize,
+    upper: usize,
+}
+
+/// Byte classes of a segment alphabet: outside, counted as a digit, counted as the
+/// alphabet's separator of interest (`.` for numbers, `:` for IPv6), upper-case letter,
+/// other member.
+const OUT: u8 = 0;
+const DIGIT: u8 = 1;
+const COUNTED: u8 = 2;
+const UPPER: u8 = 3;
+const MEMBER: u8 = 4;
+
+/// Bytes a number-shaped PII match (card, IBAN, SSN, NINO, phone, IPv4) may contain:
+/// ASCII alphanumerics, ` -.()+#`, and non-ASCII bytes (Unicode `\d`, case folding).
+static NUMBER_CLASSES: [u8; 256] = {
+    let mut t = [OUT; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_digit() || b >= 0x80 {
+            DIGIT
+        } else if b == b'.' {
+            COUNTED
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_lowercase() || matches!(b, b' ' | b'-' | b'(' | b')' | b'+' | b'#') {
+            MEMBER
+        } else {
+            OUT
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Bytes an IPv6 match may contain: hex digits, `:`, `.` of an embedded IPv4, and
+/// non-ASCII bytes (Unicode `\d`).
+static IPV6_CLASSES: [u8; 256] = {
+    let mut t = [OUT; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_digit() || b >= 0x80 {
+            DIGIT
+        } else if b == b':' {
+            COUNTED
+        } else if b.is_ascii_hexdigit() || b == b'.' {
+            MEMBER
+        } else {
+            OUT
+        };
+        i += 1;
+    }
+    t
+};
+
+/// The segments of `bytes` over the alphabet `classes` describes that hold a digit or at
+/// least two counted bytes.
+fn segments(bytes: &[u8], classes: &[u8; 256]) -> Vec<Segment> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let n = bytes.len();
+    while i < n {
+        // skip bytes outside the alphabet
+        while i < n && classes[usize::from(bytes[i])] == OUT {
+            i += 1;
+        }
+        let start = i;
+        let (mut digits, mut dots, mut upper) = (0, 0, 0);
+        while i < n {
+            match classes[usize::from(bytes[i])] {
+                OUT => break,
+                DIGIT => digits += 1,
+                COUNTED => dots += 1,
+                UPPER => upper += 1,
+                _ => {}
+            }
+            i += 1;
+        }
+        if i > start && (digits > 0 || dots > 1) {
+            out.push(Segment {
+                start,
+                end: i,
+                digits,
+                dots,
+                upper,
+            });
+        }
+    }
+    out
+}
+
+/// Leftmost-first matches of `re` inside the segments `keep` selects, in text order.
+fn matches_in<'a>(
+    re: &'a Meta,
+    text: &'a str,
+    segs: &'a [Segment],
+    keep: impl Fn(&Segment) -> bool + 'a,
+) -> impl Iterator<Item = regex_automata::Match> + 'a {
+    segs.iter()
+        .filter(move |s| keep(s))
+        .flat_map(move |s| re.find_iter(regex_automata::Input::new(text).range(s.start..s.end)))
+}
+
+/// Like [`matches_in`], with capture groups.
+fn captures_in<'a>(
+    re: &'a Meta,
+    text: &'a str,
+    segs: &'a [Segment],
+    keep: impl Fn(&Segment) -> bool + 'a,
+) -> impl Iterator<Item = regex_automata::util::captures::Captures> + 'a {
+    segs.iter()
+        .filter(move |s| keep(s))
+        .flat_map(move |s| re.captures_iter(regex_automata::Input::new(text).range(s.start..s.end)))
+}
+
 /// Scans `text` for structured PII and returns findings sorted by start offset.
 pub fn scan(text: &str) -> Vec<Finding> {
+    scan_with(text, false)
+}
+
+/// `whole` runs every regex over the whole text instead of the segments: the reference the
+/// segment gating is tested against.
+fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
     let p = &*PII;
     let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
     let bytes = text.as_bytes();
@@ -84,34 +225,58 @@ pub fn scan(text: &str) -> Vec<Finding> {
     if !has_digit {
         return finish(out);
     }
+    let all = [Segment {
+        start: 0,
+        end: text.len(),
+        digits: usize::MAX,
+        dots: usize::MAX,
+        upper: usize::MAX,
+    }];
+    let segs = if whole {
+        all.to_vec()
+    } else {
+        segments(bytes, &NUMBER_CLASSES)
+    };
+    let span = |c: &regex_automata::util::captures::Captures, i: usize| {
+        c.get_group(i)
+            .map(|s| (s.start, s.end, &text[s.start..s.end]))
+    };
     if let Some(re) = &p.card {
-        for m in re.find_iter(text) {
-            if valid_card(m.as_str(), || context_before(text, m.start(), CARD_WORDS)) {
-                out.push((m.start(), m.end(), "credit-card"));
+        for m in matches_in(re, text, &segs, |s| s.digits >= 12) {
+            let (s, e) = (m.start(), m.end());
+            if valid_card(&text[s..e], || context_before(text, s, CARD_WORDS)) {
+                out.push((s, e, "credit-card"));
             }
         }
     }
     if let Some(re) = &p.iban {
-        for m in re.find_iter(text) {
-            if valid_iban(m.as_str()) {
+        for m in matches_in(re, text, &segs, |s| {
+            s.digits >= 2 && s.upper >= 2 && s.end - s.start >= 12
+        }) {
+            if valid_iban(&text[m.range()]) {
                 out.push((m.start(), m.end(), "iban"));
             }
         }
     }
     if let Some(re) = &p.ssn {
-        for c in re.captures_iter(text) {
-            let (Some(all), Some(a), Some(s1), Some(g), Some(s2), Some(s)) =
-                (c.get(0), c.get(1), c.get(2), c.get(3), c.get(4), c.get(5))
-            else {
+        for c in captures_in(re, text, &segs, |s| s.digits >= 9) {
+            let (Some(all), Some(a), Some(s1), Some(g), Some(s2), Some(s)) = (
+                span(&c, 0),
+                span(&c, 1),
+                span(&c, 2),
+                span(&c, 3),
+                span(&c, 4),
+                span(&c, 5),
+            ) else {
                 continue;
             };
-            if s1.as_str() != s2.as_str() || !valid_ssn(a.as_str(), g.as_str(), s.as_str()) {
+            if s1.2 != s2.2 || !valid_ssn(a.2, g.2, s.2) {
                 continue;
             }
-            if s1.as_str().is_empty()
+            if s1.2.is_empty()
                 && !context_before(
                     text,
-                    all.start(),
+                    all.0,
                     &[
                         "ssn",
                         "social security",
@@ -123,26 +288,26 @@ pub fn scan(text: &str) -> Vec<Finding> {
             {
                 continue;
             }
-            if is_inside_longer_number(text, all.start(), all.end()) {
+            if is_inside_longer_number(text, all.0, all.1) {
                 continue;
             }
-            out.push((all.start(), all.end(), "us-ssn"));
+            out.push((all.0, all.1, "us-ssn"));
         }
     }
     if let Some(re) = &p.nino {
-        for c in re.captures_iter(text) {
-            let (Some(all), Some(prefix)) = (c.get(0), c.get(1)) else {
+        for c in captures_in(re, text, &segs, |s| s.digits >= 6) {
+            let (Some(all), Some(prefix)) = (span(&c, 0), span(&c, 1)) else {
                 continue;
             };
-            let pre = prefix.as_str().to_ascii_uppercase();
+            let pre = prefix.2.to_ascii_uppercase();
             if ["BG", "GB", "NK", "KN", "TN", "NT", "ZZ"].contains(&pre.as_str()) {
                 continue;
             }
             // lower-case runs are ordinary words + numbers; NINOs are written in capitals
-            if all.as_str().chars().any(|c| c.is_ascii_lowercase()) {
+            if all.2.chars().any(|c| c.is_ascii_lowercase()) {
                 continue;
             }
-            out.push((all.start(), all.end(), "uk-nino"));
+            out.push((all.0, all.1, "uk-nino"));
         }
     }
     if let Some(re) = &p.dl {
@@ -152,8 +317,8 @@ pub fn scan(text: &str) -> Vec<Finding> {
         }
     }
     if let Some(re) = &p.ipv4 {
-        for m in re.find_iter(text) {
-            if m.as_str().parse::<Ipv4Addr>().is_ok()
+        for m in matches_in(re, text, &segs, |s| s.digits >= 4 && s.dots >= 3) {
+            if text[m.range()].parse::<Ipv4Addr>().is_ok()
                 && !looks_like_version(text, m.start(), m.end())
             {
                 out.push((m.start(), m.end(), "ip-address"));
@@ -162,8 +327,13 @@ pub fn scan(text: &str) -> Vec<Finding> {
     }
     if memchr_byte(bytes, b':') {
         if let Some(re) = &p.ipv6 {
-            for m in re.find_iter(text) {
-                let s = m.as_str();
+            let v6 = if whole {
+                all.to_vec()
+            } else {
+                segments(bytes, &IPV6_CLASSES)
+            };
+            for m in matches_in(re, text, &v6, |s| s.dots >= 2) {
+                let s = &text[m.range()];
                 if s.len() >= 6
                     && s.matches(':').count() >= 2
                     && s.parse::<Ipv6Addr>().is_ok()
@@ -176,7 +346,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
         }
     }
     if let Some(re) = &p.phone {
-        for m in re.find_iter(text) {
+        for m in matches_in(re, text, &segs, |s| s.digits >= 7) {
             if is_phone(text, m.start(), m.end()) {
                 out.push((m.start(), m.end(), "phone"));
             }
@@ -571,6 +741,39 @@ fn is_date_like(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        /// The segment gating finds exactly what whole-text regex searches find.
+        #[test]
+        fn segment_gating_is_exact(
+            parts in proptest::collection::vec(prop_oneof![
+                "[0-9]{1,19}",
+                "[0-9 .()+#:x-]{1,12}",
+                "[A-Z]{2}[0-9]{2}[A-Z0-9 ]{8,30}",
+                "[0-9a-fA-F:.]{2,40}",
+                Just("ssn ".to_string()), Just("phone: ".to_string()), Just("card ".to_string()),
+                Just(" ext ".to_string()), Just("é".to_string()), Just("\u{663}".to_string()),
+                Just("\u{212a}".to_string()), Just("\n".to_string()), Just(", ".to_string()),
+                "[a-z ]{1,10}",
+            ], 0..24)
+        ) {
+            let text: String = parts.concat();
+            prop_assert_eq!(scan_with(&text, false), scan_with(&text, true));
+        }
+    }
+
+    #[test]
+    fn segment_gating_on_examples() {
+        for t in [
+            "call +1 (415) 555-0132 ext 12, card 4111 1111 1111 1111; SSN 123-45-6780",
+            "AB 12 34 56 C and GB82 WEST 1234 5698 7654 32 at 10.0.0.1 or fe80::1:2 2001:db8::7",
+            "id=12345678901 v1.2.3.4 10:20:30 (0)20 7946 0958 \u{663}\u{664}\u{665}-\u{666}\u{667}-1234",
+        ] {
+            assert_eq!(scan_with(t, false), scan_with(t, true), "{t}");
+        }
+    }
 
     fn found(text: &str) -> Vec<(String, &str)> {
         scan(text)

@@ -506,6 +506,10 @@ impl Engine {
         let Some(re) = &self.generic_value else {
             return;
         };
+        // the value regex starts with ASSIGN: no operator, no match
+        if !assignment_follows(text, kw_end) {
+            return;
+        }
         let window = window_from(text, kw_end, 400);
         let Some(caps) = re.captures(window) else {
             return;
@@ -614,9 +618,11 @@ fn truncated(text: &str, from: usize, window: &str, match_end: usize) -> bool {
     match_end >= window.len() && from + window.len() < text.len()
 }
 
-/// Cheap byte-level version of the start of [`ASSIGN`]: up to 20 identifier bytes, up to
-/// 3 quotes or spaces, then an operator byte. Most keyword hits in prose (`key points`,
-/// `/api/v1`) fail here without running a regex.
+/// Cheap byte-level version of the start of [`ASSIGN`]: up to 21 identifier bytes, up to
+/// 12 quote or space bytes (ASCII whitespace, or non-ASCII bytes that may spell a Unicode
+/// space, which `\s` accepts), then an operator byte. It accepts everything [`ASSIGN`]
+/// accepts (a necessary condition), so running it first changes no result; most keyword
+/// hits in prose (`key points`, `/api/v1`) fail here without running a regex.
 fn assignment_follows(text: &str, from: usize) -> bool {
     let b = &text.as_bytes()[from.min(text.len())..];
     let mut i = 0;
@@ -627,7 +633,13 @@ fn assignment_follows(text: &str, from: usize) -> bool {
         i += 1;
     }
     let mut q = 0;
-    while i < b.len() && q < 4 && matches!(b[i], b'"' | b'\'' | b' ' | b'\t' | b'\n' | b'\r') {
+    while i < b.len()
+        && q < 12
+        && (matches!(
+            b[i],
+            b'"' | b'\'' | b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c
+        ) || b[i] >= 0x80)
+    {
         i += 1;
         q += 1;
     }
@@ -637,25 +649,27 @@ fn assignment_follows(text: &str, from: usize) -> bool {
 /// Keywords match case-insensitively but an identifier is written in one case style:
 /// `token`, `TOKEN`, `Token`. `tOkEn` inside a base64 blob is noise.
 fn keyword_case_ok(kw: &str) -> bool {
-    let letters: Vec<char> = kw.chars().filter(|c| c.is_ascii_alphabetic()).collect();
-    let lower_to_upper = letters
-        .windows(2)
-        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
-        .count();
-    let upper_to_lower = letters
-        .windows(2)
-        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase())
-        .count();
-    let all_lower = letters.iter().all(|c| c.is_ascii_lowercase());
-    let all_upper = letters.iter().all(|c| c.is_ascii_uppercase());
-    let capitalized = letters.first().is_some_and(|c| c.is_ascii_uppercase())
-        && letters.iter().skip(1).all(|c| c.is_ascii_lowercase());
+    let mut letters = kw.bytes().filter(u8::is_ascii_alphabetic);
+    let Some(first) = letters.next() else {
+        return true;
+    };
+    let (mut n, mut lower_to_upper, mut upper_to_lower) = (1usize, 0usize, 0usize);
+    let (mut all_lower, mut all_upper, mut rest_lower) =
+        (first.is_ascii_lowercase(), first.is_ascii_uppercase(), true);
+    let mut prev = first;
+    for c in letters {
+        n += 1;
+        lower_to_upper += usize::from(prev.is_ascii_lowercase() && c.is_ascii_uppercase());
+        upper_to_lower += usize::from(prev.is_ascii_uppercase() && c.is_ascii_lowercase());
+        all_lower &= c.is_ascii_lowercase();
+        all_upper &= c.is_ascii_uppercase();
+        rest_lower &= c.is_ascii_lowercase();
+        prev = c;
+    }
+    let capitalized = first.is_ascii_uppercase() && rest_lower;
     // `token`, `TOKEN`, `Token`; long multi-word names may be camelCase (`MessageBird`);
     // `tOkEn` or `sumO` inside a random blob is noise
-    all_lower
-        || all_upper
-        || capitalized
-        || (letters.len() >= 8 && lower_to_upper <= 1 && upper_to_lower <= 2)
+    all_lower || all_upper || capitalized || (n >= 8 && lower_to_upper <= 1 && upper_to_lower <= 2)
 }
 
 fn identifier_start(text: &str, kw_start: usize) -> usize {
