@@ -76,9 +76,10 @@ impl Features {
             None => "not enabled (filesystem view still applies)".to_owned(),
         };
         let cgroups = match self.cgroups {
-            Cgroups::V2 => "v2 (not used yet: rlimits are the baseline)",
-            Cgroups::V1 => "v1 only (rlimits are the baseline)",
-            Cgroups::None => "none (rlimits are the baseline)",
+            // Whether limits can be applied depends on delegation, checked as it is now.
+            Cgroups::V2 => crate::cgroup::delegation().describe(),
+            Cgroups::V1 => "v1 only (rlimits are the baseline)".to_owned(),
+            Cgroups::None => "none (rlimits are the baseline)".to_owned(),
         };
         vec![
             line("user namespace", self.user_ns, "", true),
@@ -100,7 +101,7 @@ impl Features {
             line("landlock", self.landlock_abi.is_some(), &landlock, false),
             line("seccomp filter", self.seccomp, "", true),
             line("no_new_privs", self.no_new_privs, "", true),
-            line("cgroups", self.cgroups != Cgroups::None, cgroups, false),
+            line("cgroups", self.cgroups != Cgroups::None, &cgroups, false),
             line(
                 "rlimits",
                 self.rlimits,

@@ -188,6 +188,8 @@ pub fn run(spec: &ExecSpec) -> Result<i32, SandboxError> {
         // to `deny` below, so drop them now.
         nix::unistd::setgroups(&[]).map_err(|e| SandboxError::Setup(format!("setgroups: {e}")))?;
     }
+    // Checked before forking: H stays in its own cgroup, the server tree goes into a child.
+    let cgroups = crate::cgroup::delegation();
     block_signals()?;
     let flags = nix::fcntl::OFlag::O_CLOEXEC;
     let (ready_r, ready_w) = pipe2(flags).map_err(|e| SandboxError::Setup(format!("pipe: {e}")))?;
@@ -209,17 +211,36 @@ pub fn run(spec: &ExecSpec) -> Result<i32, SandboxError> {
             drop(go_r);
             let mut ready = [0u8; 1];
             let got = std::fs::File::from(ready_r).read(&mut ready).unwrap_or(0);
+            let mut cgroup = None;
             if got == 1 {
                 if let Err(e) = write_id_maps(child, as_root, host_uid, host_gid) {
                     let _ = kill(child, Signal::SIGKILL);
                     let _ = waitpid(child, None);
                     return Err(e);
                 }
+                // C has not forked yet (it waits for `go`), so the whole server tree starts
+                // inside the limited cgroup.
+                if let crate::cgroup::Delegation::Delegated(parent) = &cgroups {
+                    match crate::cgroup::ServerCgroup::create(
+                        parent,
+                        &format!("mcpwall-{child}"),
+                        spec.limits.memory_mb,
+                        spec.limits.processes,
+                        child.as_raw(),
+                    ) {
+                        Ok(cg) => cgroup = Some(cg),
+                        Err(e) => stderr_line(&format!(
+                            "warning: cgroup limits not applied (rlimits still are): {e}"
+                        )),
+                    }
+                }
                 let _ = std::fs::File::from(go_w).write_all(b"1");
             } else {
                 drop(go_w);
             }
-            Ok(supervise(child, false))
+            let status = supervise(child, false);
+            drop(cgroup);
+            Ok(status)
         }
     }
 }

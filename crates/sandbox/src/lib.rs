@@ -5,6 +5,7 @@
 //! [`ExecSpec`] and starts `mcpwall sandbox-exec` with [`helper_command`]; the helper calls
 //! [`helper::run`] in a fresh single-threaded process. See `docs/sandbox.md`.
 
+pub mod cgroup;
 pub mod egress_policy;
 pub mod features;
 pub mod fsrules;
