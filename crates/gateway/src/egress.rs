@@ -795,6 +795,37 @@ mod tests {
         }
     }
 
+    /// The config's `[servers.NAME.network]` becomes the remote guard `serve` uses.
+    #[tokio::test]
+    async fn remote_guard_from_config_section() {
+        let config = mcpwall_policy::parse(
+            "[servers.r]\nurl = \"http://127.0.0.1:9/mcp\"\n[servers.r.network]\nallow_cidrs = [\"127.0.0.0/8\"]\nallow_domains = [\"*.corp.acme-mcp.io\"]\n\n[servers.p]\nurl = \"http://127.0.0.1:9/mcp\"\n",
+            None,
+            Path::new("/cfg/mcpwall.toml"),
+        )
+        .unwrap();
+        let guard = |name: &str| {
+            let mcpwall_policy::Transport::Http(h) = &config.server(name).unwrap().transport else {
+                panic!("not http")
+            };
+            let mut g = RemoteGuard::from_policy(&h.network);
+            g.resolver = Resolver::Static(HashMap::from([(
+                "mcp.corp.acme-mcp.io".to_owned(),
+                vec!["10.9.8.7".parse().unwrap()],
+            )]));
+            g
+        };
+        let r = guard("r");
+        assert!(r.vet("http://127.0.0.1:9/mcp").await.is_ok());
+        assert_eq!(
+            r.vet("http://mcp.corp.acme-mcp.io/mcp").await.unwrap(),
+            vec!["10.9.8.7:80".parse().unwrap()]
+        );
+        let p = guard("p");
+        assert!(p.vet("http://127.0.0.1:9/mcp").await.is_err());
+        assert!(p.vet("http://mcp.corp.acme-mcp.io/mcp").await.is_err());
+    }
+
     #[test]
     fn proxy_socket_and_directory_are_removed_when_the_runtime_ends() {
         let rt = tokio::runtime::Builder::new_current_thread()
