@@ -1,24 +1,34 @@
-//! A batching appender (group commit): a dedicated thread owns a [`Store`] and commits queued
-//! events in batches, one transaction per batch. While one batch commits, new events queue up
-//! and go into the next one, so many concurrent callers share each commit.
+//! A group-committing appender: events are queued in memory and committed in batches, one
+//! transaction per batch, and whoever needs a record to be durable commits everything queued
+//! so far on its own thread (leader-based group commit, as in database engines).
 //!
 //! "Acknowledged" here means: the batch holding the event has committed. Until then the event
 //! is only queued in memory and is lost if the process dies. [`Appender::append`] returns a
 //! [`Ticket`] at once; [`Appender::wait`] (blocking) or [`Appender::acked`] (a future) tells
 //! when that ticket is acknowledged, and [`Appender::flush`] waits for everything queued so
-//! far. A caller that must not act before its record is durable (the gateway releasing a
-//! response) awaits the [`Acked`] future of its ticket.
+//! far.
 //!
-//! [`Appender::append_with`] takes a closure that builds the event on the writer thread, so
-//! costly work (hashing, redaction) happens off the caller's thread and once per event.
+//! Who commits: the first waiter that finds its ticket uncommitted and no commit running
+//! becomes the leader: it takes every queued event (up to `max_batch`), builds and commits
+//! them in one transaction, and wakes everyone whose ticket that covered. Waiters that arrive
+//! while a commit runs wait for it and, if their ticket was not in it, lead the next one. So
+//! a caller that waits for its own record pays one commit and no thread hand-off, and
+//! concurrent callers share commits. Events nobody waits for (a forwarded request, a
+//! session start) are committed by a background thread within [`AppenderOptions::lazy`], or
+//! earlier by the next waiter's commit, whichever comes first: this way a request's record
+//! and its response's record usually share one commit.
+//!
+//! [`Appender::append_with`] takes a closure that builds the event when it is committed, so
+//! costly work (hashing, redaction) is done once, by the committing thread, outside the queue
+//! lock.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use crate::error::AuditError;
 use crate::event::Event;
@@ -29,21 +39,22 @@ use crate::store::Store;
 pub struct AppenderOptions {
     /// Most events committed in one transaction (default 512).
     pub max_batch: usize,
-    /// Events that may wait in the queue; `append` blocks and `try_append` fails beyond it
-    /// (default 8 192: the bounded std channel allocates and writes every slot up front, so
-    /// 65 536 slots cost about 2.5 MiB resident in every gateway process; 8 192 is still a
-    /// quarter second of the writer's batched throughput).
+    /// Events that may wait in the queue; `append` commits (or waits) and `try_append` fails
+    /// beyond it (default 65 536).
     pub queue: usize,
     /// Attempts per batch before its events are reported failed (default 3).
     pub attempts: u32,
+    /// Longest time an event nobody waits for stays uncommitted (default 10 ms).
+    pub lazy: Duration,
 }
 
 impl Default for AppenderOptions {
     fn default() -> Self {
         Self {
             max_batch: 512,
-            queue: 8_192,
+            queue: 65_536,
             attempts: 3,
+            lazy: Duration::from_millis(10),
         }
     }
 }
@@ -52,7 +63,7 @@ impl Default for AppenderOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ticket(pub u64);
 
-/// An event to append: built already, or built by the writer thread.
+/// An event built by the committing thread, just before its batch commits.
 pub type DeferredEvent = Box<dyn FnOnce() -> Event + Send>;
 
 enum Pending {
@@ -69,32 +80,33 @@ impl Pending {
     }
 }
 
-enum Msg {
-    Event(u64, Pending),
-    Stop,
-}
-
 /// Failed ticket ranges kept for `wait` to report (oldest dropped beyond this).
 const MAX_FAILURES: usize = 1024;
 
 #[derive(Default)]
-struct AckState {
+struct Core {
+    /// Queued events, tickets ascending and contiguous.
+    queue: VecDeque<(u64, Pending)>,
+    /// The next ticket to hand out.
+    next: u64,
+    /// A leader is committing a batch right now.
+    committing: bool,
     /// Every ticket `<=` this is done (committed or failed).
     done: u64,
     /// Highest sequence number committed by this appender.
     last_seq: u64,
     /// Tickets that failed: inclusive ranges with the error text.
     failures: VecDeque<(u64, u64, String)>,
-    /// The writer has exited; tickets beyond `done` will never complete.
+    /// Closed: no more appends; tickets beyond `done` will never complete.
     stopped: bool,
+    /// The background thread is waiting for the queue to become non-empty.
+    bg_idle: bool,
+    /// The background thread must exit.
+    bg_exit: bool,
     wakers: Vec<(u64, Waker)>,
 }
 
-impl AckState {
-    fn outcome(&self, t: u64) -> Option<Result<(), AuditError>> {
-        self.outcome_range(t, t)
-    }
-
+impl Core {
     /// Done when every ticket in `from..=t` is done; an error if any of them failed.
     fn outcome_range(&self, from: u64, t: u64) -> Option<Result<(), AuditError>> {
         if t <= self.done {
@@ -103,81 +115,175 @@ impl AckState {
                 Some((_, _, e)) => Err(AuditError::Append(e.clone())),
                 None => Ok(()),
             })
-        } else if self.stopped {
+        } else if self.stopped && self.queue.is_empty() && !self.committing {
             Some(Err(AuditError::Closed))
         } else {
             None
         }
     }
+
+    /// Whether `t` is queued and no one is committing: the caller should lead a commit.
+    fn should_lead(&self, t: u64) -> bool {
+        !self.committing && self.queue.front().is_some_and(|(f, _)| *f <= t)
+    }
 }
 
 struct Shared {
-    state: Mutex<AckState>,
-    cv: Condvar,
+    core: Mutex<Core>,
+    /// Blocking waiters (`wait`, `flush`, a full queue) wait here for a commit to end.
+    done_cv: Condvar,
+    /// The background thread waits here.
+    bg_cv: Condvar,
+    store: Mutex<Store>,
+    opts: AppenderOptions,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, AckState> {
-        // A poisoned lock only means a panic elsewhere while holding it; the counters are
-        // still consistent (each update is a single assignment), so keep going.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // A poisoned lock only means a panic elsewhere while holding it; the state is still
+        // consistent (every update completes before the guard is dropped), so keep going.
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn update(&self, f: impl FnOnce(&mut AckState)) {
-        let wakers = {
-            let mut st = self.lock();
-            f(&mut st);
-            let done = st.done;
-            let stopped = st.stopped;
-            let (ready, pending): (Vec<_>, Vec<_>) = std::mem::take(&mut st.wakers)
-                .into_iter()
-                .partition(|(t, _)| *t <= done || stopped);
-            st.wakers = pending;
-            ready
+    /// Commits the queued events (up to `max_batch`) as the leader. Called with the lock held
+    /// and `should_lead` true; returns with the lock held again.
+    fn lead<'a>(&'a self, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
+        let n = st.queue.len().min(self.opts.max_batch.max(1));
+        let batch: Vec<(u64, Pending)> = st.queue.drain(..n).collect();
+        let (Some(first), Some(last)) = (batch.first().map(|b| b.0), batch.last().map(|b| b.0))
+        else {
+            return st;
         };
-        self.cv.notify_all();
+        st.committing = true;
+        drop(st);
+        let events: Vec<Event> = batch.into_iter().map(|(_, p)| p.build()).collect();
+        let mut result = Err(AuditError::Append("no attempt made".to_owned()));
+        {
+            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            for _ in 0..self.opts.attempts.max(1) {
+                // A failed transaction rolls back completely, so retrying cannot duplicate.
+                result = store.append_slice(&events, None);
+                if result.is_ok() {
+                    break;
+                }
+            }
+        }
+        let mut st = self.lock();
+        st.committing = false;
+        st.done = last;
+        match result {
+            Ok(seq) => st.last_seq = seq,
+            Err(e) => {
+                if st.failures.len() >= MAX_FAILURES {
+                    st.failures.pop_front();
+                }
+                st.failures.push_back((first, last, e.to_string()));
+            }
+        }
+        // Wake every async waiter: those covered are done, the others may lead the next commit.
+        let wakers = std::mem::take(&mut st.wakers);
+        self.done_cv.notify_all();
+        drop(st);
         for (_, w) in wakers {
             w.wake();
         }
+        self.lock()
+    }
+
+    /// Blocks until every ticket in `from..=t` is done, leading commits as needed.
+    fn wait_range(&self, from: u64, t: u64) -> Result<(), AuditError> {
+        let mut st = self.lock();
+        loop {
+            if let Some(r) = st.outcome_range(from, t) {
+                return r;
+            }
+            if st.should_lead(t) {
+                st = self.lead(st);
+                continue;
+            }
+            st = self.done_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
     }
 }
 
-struct Sender {
-    tx: SyncSender<Msg>,
-    next: u64,
-}
-
-struct Inner {
-    sender: Mutex<Option<Sender>>,
-    shared: Arc<Shared>,
-    join: Mutex<Option<JoinHandle<()>>>,
-}
-
-impl Inner {
-    fn stop(&self) {
-        let sender = self.sender.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(s) = sender {
-            // Queued events are ahead of Stop, so they are committed before the thread exits.
-            let _ = s.tx.send(Msg::Stop);
+/// Commits what nobody waits for within `lazy`.
+fn background(shared: &Shared) {
+    let mut st = shared.lock();
+    loop {
+        if st.bg_exit {
+            return;
         }
-        let join = self.join.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if st.queue.is_empty() {
+            st.bg_idle = true;
+            st = shared.bg_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            continue;
+        }
+        st = shared
+            .bg_cv
+            .wait_timeout(st, shared.opts.lazy)
+            .map(|(g, _)| g)
+            .unwrap_or_else(|p| p.into_inner().0);
+        if st.bg_exit {
+            return;
+        }
+        // If a leader is at work, its batch or the next waiter's takes what is queued.
+        if !st.queue.is_empty() && !st.committing {
+            st = shared.lead(st);
+        }
+    }
+}
+
+struct Handle {
+    shared: Arc<Shared>,
+    bg: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Handle {
+    /// Commits everything queued, stops the background thread, refuses further appends.
+    fn stop(&self) -> Result<(), AuditError> {
+        let last = {
+            let mut st = self.shared.lock();
+            if st.stopped {
+                return Ok(());
+            }
+            st.stopped = true;
+            st.next.saturating_sub(1)
+        };
+        let flushed = if last == 0 {
+            Ok(())
+        } else {
+            self.shared.wait_range(1, last)
+        };
+        {
+            let mut st = self.shared.lock();
+            st.bg_exit = true;
+            self.shared.bg_cv.notify_all();
+            let wakers = std::mem::take(&mut st.wakers);
+            drop(st);
+            for (_, w) in wakers {
+                w.wake();
+            }
+        }
+        let join = self.bg.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(j) = join {
             let _ = j.join();
         }
+        flushed
     }
 }
 
-impl Drop for Inner {
+impl Drop for Handle {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop();
     }
 }
 
-/// A handle to the writer thread. Cheap to clone; the thread commits what is queued and stops
-/// when [`Appender::close`] is called or the last clone is dropped.
+/// A handle to the trail's group committer. Cheap to clone; what is queued is committed and
+/// the background thread stops when [`Appender::close`] is called or the last clone is
+/// dropped.
 #[derive(Clone)]
 pub struct Appender {
-    inner: Arc<Inner>,
+    handle: Arc<Handle>,
 }
 
 impl std::fmt::Debug for Appender {
@@ -187,12 +293,12 @@ impl std::fmt::Debug for Appender {
 }
 
 impl Appender {
-    /// Opens the trail at `path` (default store options) and starts a writer for it.
+    /// Opens the trail at `path` (default store options) and starts a committer for it.
     pub fn open(path: impl AsRef<std::path::Path>) -> Result<Appender, AuditError> {
         Self::spawn(Store::open(path)?, AppenderOptions::default())
     }
 
-    /// Opens the trail at `path` with `store` options and starts a writer with `opts`.
+    /// Opens the trail at `path` with `store` options and starts a committer with `opts`.
     pub fn open_with(
         path: impl AsRef<std::path::Path>,
         store: &crate::store::StoreOptions,
@@ -201,44 +307,63 @@ impl Appender {
         Self::spawn(Store::open_with(path, store)?, opts)
     }
 
-    /// Starts a writer thread that owns `store`.
+    /// Starts a committer that owns `store`.
     pub fn spawn(store: Store, opts: AppenderOptions) -> Result<Appender, AuditError> {
-        let (tx, rx) = mpsc::sync_channel(opts.queue.max(1));
-        let shared = Arc::new(Shared {
-            state: Mutex::new(AckState::default()),
-            cv: Condvar::new(),
-        });
-        let thread_shared = Arc::clone(&shared);
         let path = store.path().to_owned();
-        let join = std::thread::Builder::new()
+        let shared = Arc::new(Shared {
+            core: Mutex::new(Core {
+                next: 1,
+                ..Core::default()
+            }),
+            done_cv: Condvar::new(),
+            bg_cv: Condvar::new(),
+            store: Mutex::new(store),
+            opts,
+        });
+        let bg_shared = Arc::clone(&shared);
+        let bg = std::thread::Builder::new()
             .name("mcpwall-audit".to_owned())
-            .spawn(move || writer(store, rx, &thread_shared, &opts))
+            .spawn(move || background(&bg_shared))
             .map_err(|source| AuditError::Io { path, source })?;
         Ok(Appender {
-            inner: Arc::new(Inner {
-                sender: Mutex::new(Some(Sender { tx, next: 1 })),
+            handle: Arc::new(Handle {
                 shared,
-                join: Mutex::new(Some(join)),
+                bg: Mutex::new(Some(bg)),
             }),
         })
     }
 
+    fn shared(&self) -> &Arc<Shared> {
+        &self.handle.shared
+    }
+
     fn send(&self, event: Pending, block: bool) -> Result<Ticket, AuditError> {
-        // Tickets are numbered under the same lock that enqueues them, so ticket order is
-        // queue order and "every ticket <= N is done" is meaningful.
-        let mut guard = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
-        let s = guard.as_mut().ok_or(AuditError::Closed)?;
-        let t = s.next;
-        let msg = Msg::Event(t, event);
-        if block {
-            s.tx.send(msg).map_err(|_| AuditError::Closed)?;
-        } else {
-            s.tx.try_send(msg).map_err(|e| match e {
-                TrySendError::Full(_) => AuditError::QueueFull,
-                TrySendError::Disconnected(_) => AuditError::Closed,
-            })?;
+        let shared = self.shared();
+        let mut st = shared.lock();
+        loop {
+            if st.stopped {
+                return Err(AuditError::Closed);
+            }
+            if st.queue.len() < shared.opts.queue.max(1) {
+                break;
+            }
+            if !block {
+                return Err(AuditError::QueueFull);
+            }
+            // Full: make room by committing (or wait for the commit under way).
+            if !st.committing {
+                st = shared.lead(st);
+            } else {
+                st = shared.done_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            }
         }
-        s.next += 1;
+        let t = st.next;
+        st.next += 1;
+        st.queue.push_back((t, event));
+        if st.bg_idle {
+            st.bg_idle = false;
+            shared.bg_cv.notify_one();
+        }
         Ok(Ticket(t))
     }
 
@@ -252,8 +377,8 @@ impl Appender {
         self.send(Pending::Ready(Box::new(event)), false)
     }
 
-    /// Queues an event that the writer thread builds by calling `build` just before it
-    /// commits (keeps hashing and redaction off the caller's thread). Blocks only while the
+    /// Queues an event that the committing thread builds by calling `build` just before the
+    /// commit (keeps hashing and redaction out of the queue lock). Blocks only while the
     /// queue is full.
     pub fn append_with(
         &self,
@@ -270,87 +395,52 @@ impl Appender {
         self.send(Pending::Deferred(Box::new(build)), false)
     }
 
-    /// Blocks until `ticket`'s batch is committed (`Ok`) or has failed (`Err`).
+    /// Blocks until `ticket`'s batch is committed (`Ok`) or has failed (`Err`), committing it
+    /// on this thread if no one else is.
     pub fn wait(&self, ticket: Ticket) -> Result<(), AuditError> {
-        let mut st = self.inner.shared.lock();
-        loop {
-            if let Some(r) = st.outcome(ticket.0) {
-                return r;
-            }
-            st = self
-                .inner
-                .shared
-                .cv
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        self.shared().wait_range(ticket.0, ticket.0)
     }
 
     /// A future that resolves when `ticket` is acknowledged (for async callers; it needs no
-    /// particular runtime).
+    /// particular runtime). Polling it may commit the queue on the polling thread.
     pub fn acked(&self, ticket: Ticket) -> Acked {
         Acked {
-            shared: Arc::clone(&self.inner.shared),
+            shared: Arc::clone(self.shared()),
             from: ticket.0,
             ticket: ticket.0,
         }
     }
 
-    /// Whether `ticket` is acknowledged yet: `None` while pending.
+    /// Whether `ticket` is acknowledged yet: `None` while pending. Never commits.
     pub fn poll_ticket(&self, ticket: Ticket) -> Option<Result<(), AuditError>> {
-        self.inner.shared.lock().outcome(ticket.0)
+        self.shared().lock().outcome_range(ticket.0, ticket.0)
     }
 
     /// Blocks until every event queued before this call is committed; reports the first
     /// failure among them.
     pub fn flush(&self) -> Result<(), AuditError> {
-        let last = {
-            let guard = self.inner.sender.lock().unwrap_or_else(|p| p.into_inner());
-            match guard.as_ref() {
-                Some(s) => s.next - 1,
-                None => return Ok(()),
-            }
-        };
+        let last = self.shared().lock().next.saturating_sub(1);
         if last == 0 {
             return Ok(());
         }
-        let mut st = self.inner.shared.lock();
-        loop {
-            if st.done >= last {
-                let failed = st.failures.iter().find(|(_, b, _)| *b <= last);
-                return match failed {
-                    Some((_, _, e)) => Err(AuditError::Append(e.clone())),
-                    None => Ok(()),
-                };
-            }
-            if st.stopped {
-                return Err(AuditError::Closed);
-            }
-            st = self
-                .inner
-                .shared
-                .cv
-                .wait(st)
-                .unwrap_or_else(|p| p.into_inner());
-        }
+        self.shared().wait_range(1, last)
     }
 
     /// Highest sequence number this appender has committed (0 if none yet).
     pub fn last_seq(&self) -> u64 {
-        self.inner.shared.lock().last_seq
+        self.shared().lock().last_seq
     }
 
-    /// Commits everything queued, stops the writer and waits for it. Other clones then get
-    /// [`AuditError::Closed`].
+    /// Commits everything queued and stops. Other clones then get [`AuditError::Closed`].
     pub fn close(self) -> Result<(), AuditError> {
-        let flushed = self.flush();
-        self.inner.stop();
-        flushed
+        self.handle.stop()
     }
 }
 
 /// Resolves when a ticket (or, after [`Acked::merge`], a range of tickets) is acknowledged;
-/// see [`Appender::acked`]. Resolves to an error if any ticket in the range failed.
+/// see [`Appender::acked`]. Resolves to an error if any ticket in the range failed. Polling
+/// it commits the queue on the polling thread when no commit is under way (a short blocking
+/// database write: no thread hand-off on the way to durability).
 #[derive(Clone)]
 pub struct Acked {
     shared: Arc<Shared>,
@@ -382,7 +472,7 @@ impl Acked {
         }
     }
 
-    /// The outcome without waiting: `None` while pending.
+    /// The outcome without waiting (and without committing): `None` while pending.
     pub fn poll_now(&self) -> Option<Result<(), AuditError>> {
         self.shared.lock().outcome_range(self.from, self.ticket)
     }
@@ -392,67 +482,21 @@ impl Future for Acked {
     type Output = Result<(), AuditError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut st = self.shared.lock();
-        match st.outcome_range(self.from, self.ticket) {
-            Some(r) => Poll::Ready(r),
-            None => {
-                let t = self.ticket;
-                st.wakers
-                    .retain(|(wt, w)| !(*wt == t && w.will_wake(cx.waker())));
-                st.wakers.push((t, cx.waker().clone()));
-                Poll::Pending
+        let shared = &self.shared;
+        let mut st = shared.lock();
+        loop {
+            if let Some(r) = st.outcome_range(self.from, self.ticket) {
+                return Poll::Ready(r);
             }
+            if st.should_lead(self.ticket) {
+                st = shared.lead(st);
+                continue;
+            }
+            let t = self.ticket;
+            st.wakers
+                .retain(|(wt, w)| !(*wt == t && w.will_wake(cx.waker())));
+            st.wakers.push((t, cx.waker().clone()));
+            return Poll::Pending;
         }
     }
-}
-
-fn writer(mut store: Store, rx: Receiver<Msg>, shared: &Shared, opts: &AppenderOptions) {
-    let max = opts.max_batch.max(1);
-    let mut stop = false;
-    while !stop {
-        let mut batch = Vec::new();
-        let mut last_ticket = match rx.recv() {
-            Ok(Msg::Event(t, ev)) => {
-                batch.push(ev.build());
-                t
-            }
-            Ok(Msg::Stop) | Err(_) => break,
-        };
-        while batch.len() < max {
-            match rx.try_recv() {
-                Ok(Msg::Event(t, ev)) => {
-                    last_ticket = t;
-                    batch.push(ev.build());
-                }
-                Ok(Msg::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
-                    stop = true;
-                    break;
-                }
-                Err(mpsc::TryRecvError::Empty) => break,
-            }
-        }
-        let first_ticket = last_ticket + 1 - batch.len() as u64;
-        let mut result = Err(AuditError::Append("no attempt made".to_owned()));
-        for _ in 0..opts.attempts.max(1) {
-            // A failed transaction rolls back completely, so retrying cannot duplicate.
-            result = store.append_slice(&batch, None);
-            if result.is_ok() {
-                break;
-            }
-        }
-        shared.update(|st| {
-            st.done = last_ticket;
-            match result {
-                Ok(seq) => st.last_seq = seq,
-                Err(e) => {
-                    if st.failures.len() >= MAX_FAILURES {
-                        st.failures.pop_front();
-                    }
-                    st.failures
-                        .push_back((first_ticket, last_ticket, e.to_string()));
-                }
-            }
-        });
-    }
-    shared.update(|st| st.stopped = true);
 }

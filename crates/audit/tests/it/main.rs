@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use mcpwall_audit::{Decision, Event, EventKind, ProblemKind, Store};
 use time::{Duration, OffsetDateTime};
 
+mod appender;
+
 const WRITER_ENV: &str = "MCPWALL_AUDIT_WRITER";
 
 fn event(i: u64, at: OffsetDateTime) -> Event {
@@ -154,9 +156,22 @@ fn writer_process() {
     let mut parts = spec.split(',');
     let path = PathBuf::from(parts.next().unwrap());
     let count: u64 = parts.next().unwrap().parse().unwrap();
-    let ack = parts.next() == Some("ack");
-    let mut s = Store::open(&path).unwrap();
+    let mode = parts.next();
     let pid = u64::from(std::process::id());
+    if mode == Some("appender") {
+        // The gateway's way: a group-committing appender, each event waited for.
+        let a = mcpwall_audit::Appender::open(&path).unwrap();
+        for i in 0..count {
+            let t = a
+                .append(event(pid * 1000 + i, OffsetDateTime::now_utc()))
+                .unwrap();
+            a.wait(t).unwrap();
+        }
+        a.close().unwrap();
+        return;
+    }
+    let ack = mode == Some("ack");
+    let mut s = Store::open(&path).unwrap();
     for i in 0..count {
         let r = s
             .append(&event(pid * 1000 + i, OffsetDateTime::now_utc()))
@@ -171,10 +186,15 @@ fn writer_process() {
 }
 
 fn spawn_writer(path: &Path, count: u64, ack: bool) -> std::process::Child {
+    spawn_writer_mode(path, count, if ack { Some("ack") } else { None })
+}
+
+fn spawn_writer_mode(path: &Path, count: u64, mode: Option<&str>) -> std::process::Child {
+    let ack = mode == Some("ack");
     let spec = format!(
         "{},{count}{}",
         path.display(),
-        if ack { ",ack" } else { "" }
+        mode.map(|m| format!(",{m}")).unwrap_or_default()
     );
     Command::new(std::env::current_exe().unwrap())
         .args([
@@ -207,6 +227,26 @@ fn three_processes_keep_one_chain() {
     assert!(v.is_ok(), "{:?}", v.problem);
     assert_eq!(v.checked, 600);
     assert_eq!(v.head.unwrap().seq, 600);
+}
+
+#[test]
+fn three_appender_processes_keep_one_chain() {
+    if std::env::var(WRITER_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    drop(Store::open(&path).unwrap());
+    let kids: Vec<_> = (0..3)
+        .map(|_| spawn_writer_mode(&path, 150, Some("appender")))
+        .collect();
+    for mut k in kids {
+        assert!(k.wait().unwrap().success());
+    }
+    let s = Store::open_existing(&path).unwrap();
+    assert_eq!(s.count().unwrap(), 450);
+    let v = s.verify().unwrap();
+    assert!(v.is_ok(), "{:?}", v.problem);
 }
 
 #[test]
