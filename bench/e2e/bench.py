@@ -107,6 +107,18 @@ class Stdio:
             self.p.kill()
 
 
+def interleaved(session) -> int:
+    """One call whose answer comes after progress notifications (server-everything's
+    long-running operation, 3 steps in 0.3 s): proves the driver skips what precedes the
+    response on this path. Returns how many messages it skipped."""
+    before = sum(SKIPPED.values())
+    r = session.rpc("tools/call", {"name": "trigger-long-running-operation",
+                                   "arguments": {"duration": 0.3, "steps": 3},
+                                   "_meta": {"progressToken": "bench-progress"}})
+    assert "result" in r, r
+    return sum(SKIPPED.values()) - before
+
+
 def pct(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))]
@@ -120,6 +132,7 @@ def bench_stdio(n: int, rounds: int, env: dict[str, str]) -> dict:
     for s in (direct, proxied):  # warm-up (JIT, caches)
         for _ in range(200):
             s.rpc("tools/call", call)
+    skipped = {"direct": interleaved(direct), "mcpwall": interleaved(proxied)}
     for _ in range(rounds):
         for name, s in (("direct", direct), ("mcpwall", proxied)):
             for _ in range(n // rounds):
@@ -134,6 +147,7 @@ def bench_stdio(n: int, rounds: int, env: dict[str, str]) -> dict:
     out["ratio_p50"] = out["mcpwall"]["p50_us"] / out["direct"]["p50_us"]
     out["added_p50_us"] = out["mcpwall"]["p50_us"] - out["direct"]["p50_us"]
     out["wrap_rss_after_load_kib"] = idle
+    out["interleaved_messages_skipped"] = skipped
     return out
 
 
@@ -296,6 +310,7 @@ def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, env: 
         paths = {"direct": (dport, "/mcp"), "mcpwall": (mport, "/mcp/everything"),
                  "mcpwall_shared": (xport, "/mcp/everything")}
         sessions = {k: [HttpSession(pt, pa) for _ in range(clients)] for k, (pt, pa) in paths.items()}
+        out["interleaved_messages_skipped"] = {k: interleaved(v[0]) for k, v in sessions.items()}
         for v in sessions.values():  # warm-up (JIT, connections, children)
             run_round(v, 1.0)
         calls = {k: 0 for k in sessions}
