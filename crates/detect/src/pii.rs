@@ -153,17 +153,21 @@ fn segments(bytes: &[u8], classes: &[u8; 256]) -> Vec<Segment> {
             i += 1;
         }
         let start = i;
-        let (mut digits, mut dots, mut upper) = (0, 0, 0);
+        // per-class counts, branch-free inside the run
+        let mut counts = [0usize; 5];
         while i < n {
-            match classes[usize::from(bytes[i])] {
-                OUT => break,
-                DIGIT => digits += 1,
-                COUNTED => dots += 1,
-                UPPER => upper += 1,
-                _ => {}
+            let c = classes[usize::from(bytes[i])];
+            if c == OUT {
+                break;
             }
+            counts[usize::from(c)] += 1;
             i += 1;
         }
+        let (digits, dots, upper) = (
+            counts[usize::from(DIGIT)],
+            counts[usize::from(COUNTED)],
+            counts[usize::from(UPPER)],
+        );
         if i > start && (digits > 0 || dots > 1) {
             out.push(Segment {
                 start,

@@ -10,6 +10,7 @@
 //!
 //! The table itself is data: see [`rules`].
 
+mod allowlist;
 pub mod rules;
 
 use std::borrow::Cow;
@@ -66,6 +67,12 @@ pub fn scan(text: &str) -> Vec<Finding> {
     let engine = &*ENGINE;
     let mut cands: Vec<Cand> = Vec::new();
     engine.collect(text, &mut cands);
+    // published example values (global and per-rule allowlists, as gitleaks has them)
+    cands.retain(|c| {
+        !text
+            .get(c.start..c.end)
+            .is_some_and(|v| allowlist::is_known_value(c.rule, v))
+    });
     resolve(cands)
 }
 
@@ -531,7 +538,12 @@ impl Engine {
             return;
         }
         let secret = m.as_str();
-        if !generic_value_is_secret(secret) {
+        if !generic_value_is_secret(secret) || allowlist::has_vendor_prefix(secret) {
+            return;
+        }
+        let line_start = text[..kw_start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[kw_end..].find('\n').map_or(text.len(), |i| kw_end + i);
+        if allowlist::generic_line_allowed(&text[line_start..line_end]) {
             return;
         }
         out.push(Cand {
