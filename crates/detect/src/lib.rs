@@ -4,6 +4,9 @@
 mod analysis;
 pub mod engine;
 pub mod finding;
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hidden;
 pub mod injection;
 pub mod normalize;

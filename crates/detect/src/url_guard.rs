@@ -456,12 +456,22 @@ const WILDCARD_DNS: &[&str] = &[
     "127.0.0.1.nip.io",
 ];
 
+/// The first 200 bytes of untrusted input for an error message, with control characters
+/// escaped (`\n`, `\u{0}`) so that a message stays one line in logs and audit records.
 fn clip(s: &str) -> String {
     let mut end = s.len().min(200);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_string()
+    let mut out = String::with_capacity(end);
+    for c in s[..end].chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn scheme_of(s: &str) -> Option<&str> {
