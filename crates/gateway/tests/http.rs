@@ -586,3 +586,56 @@ async fn remote_upstream_refused_by_the_url_guard_before_connecting() {
         .unwrap()
         .contains("loopback.acme-mcp.io"));
 }
+
+/// The HTTP client is pinned to the addresses the guard checked: a name that no DNS server
+/// knows (only the guard's resolver table has it) still reaches the inner gateway, so reqwest
+/// never resolved it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remote_upstream_connects_to_the_checked_address_only() {
+    let inner = Front::start(FrontOpts {
+        servers: Some(relayed_servers(stdio_upstream())),
+        ..FrontOpts::default()
+    })
+    .await;
+    let port = inner
+        .url("/mcp/echo")
+        .parse::<url::Url>()
+        .unwrap()
+        .port()
+        .unwrap();
+    let mut spec = RemoteSpec::new(
+        format!("http://pinned.acme-mcp.invalid-tld-for-tests:{port}/mcp/echo")
+            .parse()
+            .unwrap(),
+    );
+    spec.guard = RemoteGuard::from_config(
+        &["pinned.acme-mcp.invalid-tld-for-tests".into()],
+        &["127.0.0.0/8".into()],
+    )
+    .unwrap();
+    // The inner front only accepts loopback `Host` values (DNS-rebinding protection).
+    spec.headers = vec![("host".into(), format!("127.0.0.1:{port}"))];
+    spec.guard.resolver = Resolver::Static(HashMap::from([(
+        "pinned.acme-mcp.invalid-tld-for-tests".to_owned(),
+        vec!["127.0.0.1".parse().unwrap()],
+    )]));
+    let outer = Front::start(FrontOpts {
+        servers: Some(relayed_servers(Upstream::Remote(spec))),
+        ..FrontOpts::default()
+    })
+    .await;
+    let c = outer.client();
+    let (init, sid) = c.initialize("echo").await;
+    assert_eq!(init["result"]["serverInfo"]["name"], "echo", "{init}");
+    let r = call_text(
+        &c,
+        &sid.unwrap(),
+        json!(2),
+        "echo",
+        json!({"text": "pinned"}),
+    )
+    .await;
+    assert_eq!(r["result"]["content"][0]["text"], "pinned");
+    outer.stop().await;
+    inner.stop().await;
+}
