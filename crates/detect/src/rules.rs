@@ -108,14 +108,63 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
 /// mostly ASCII, and Unicode word classes blow up the lazy DFA (and Unicode `\b` makes it
 /// fall back to slower engines on non-ASCII text).
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    let ascii = expand(pattern)
-        .replace("\\b", "(?-u:\\b)")
-        .replace("\\w", "(?-u:\\w)")
-        .replace("\\s", "(?-u:\\s)");
+    let ascii = ascii_classes(&expand(pattern));
     RegexBuilder::new(&ascii)
         .size_limit(8 << 20)
         .dfa_size_limit(8 << 20)
         .build()
+}
+
+/// Rewrites `\\b`, `\\w` and `\\s` to their ASCII forms. Outside a bracket class they become
+/// `(?-u:\\b)` and the like; inside one (`[^\\s)]`, `[\\w.-]`) a group is not allowed, so they
+/// become the ASCII members themselves. (Replacing blindly inside a class once turned
+/// `[^\\s)]` into a class that excluded the letters a-u.)
+fn ascii_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() * 2);
+    let mut in_class = false;
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                match (in_class, n) {
+                    (false, 'b' | 'w' | 's') => {
+                        out.push_str("(?-u:\\");
+                        out.push(n);
+                        out.push(')');
+                    }
+                    (true, 'w') => out.push_str("a-zA-Z0-9_"),
+                    (true, 's') => out.push_str("\\t\\n\\x0B\\x0C\\r "),
+                    _ => {
+                        out.push(c);
+                        out.push(n);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` or `^]` right after the opening bracket is a literal.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// Replaces `@NAME@` (uppercase names only) with the shared fragment of that name.
@@ -345,6 +394,22 @@ mod tests {
         }
         assert!(COMPILED.is_some());
         assert!(COMPILED_RAW.is_some());
+    }
+
+    #[test]
+    fn word_and_space_classes_inside_brackets_stay_classes() {
+        let re = build_regex(r"https?://[^\s)>\]]+").expect("regex");
+        let m = re
+            .find("see https://ext.example.com/x today")
+            .expect("match");
+        assert_eq!(m.as_str(), "https://ext.example.com/x");
+        let re = build_regex(r"\b[\w.+-]+@[a-z]+\.com\b").expect("regex");
+        assert_eq!(
+            re.find("mail a.b+c@evil.com now").map(|m| m.as_str()),
+            Some("a.b+c@evil.com")
+        );
+        assert!(build_regex(r"[^\w]").expect("regex").is_match("-"));
+        assert!(!build_regex(r"^[^\w]$").expect("regex").is_match("q"));
     }
 
     #[test]
