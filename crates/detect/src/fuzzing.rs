@@ -74,8 +74,7 @@ fn check_output_line(out: &str, text: Option<&str>) {
             f.get("start").and_then(Value::as_u64),
             f.get("end").and_then(Value::as_u64),
         ) else {
-            assert!(false, "finding without span: {out}");
-            return;
+            panic!("finding without span: {out}");
         };
         assert!(s <= e, "reversed span: {out}");
         assert!(

@@ -130,6 +130,18 @@ const KNOWN_VALUES: &[KnownValue] = &[
         value: "AIzaSyA8vmApnrHNFE0bApF4hoZ11srVL_n0nvY",
         source: FIREBASE_SDK,
     },
+    // Stripe API reference sample test key (shown to every reader of the docs)
+    KnownValue {
+        rule: None,
+        value: "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+        source: "Stripe API reference sample test key",
+    },
+    // the default token of the jwt.io debugger (HS256, "John Doe")
+    KnownValue {
+        rule: None,
+        value: "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c",
+        source: "jwt.io debugger default example token",
+    },
     // Algolia search-only key bundled in every Yarn Berry release (public by design)
     KnownValue {
         rule: None,
