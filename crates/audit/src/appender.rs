@@ -28,7 +28,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::AuditError;
 use crate::event::Event;
@@ -85,8 +85,8 @@ const MAX_FAILURES: usize = 1024;
 
 #[derive(Default)]
 struct Core {
-    /// Queued events, tickets ascending and contiguous.
-    queue: VecDeque<(u64, Pending)>,
+    /// Queued events with when they were queued, tickets ascending and contiguous.
+    queue: VecDeque<(u64, Pending, Instant)>,
     /// The next ticket to hand out.
     next: u64,
     /// A leader is committing a batch right now.
@@ -103,6 +103,8 @@ struct Core {
     bg_idle: bool,
     /// The background thread must exit.
     bg_exit: bool,
+    /// Threads blocked on `done_cv`.
+    blocked: usize,
     wakers: Vec<(u64, Waker)>,
 }
 
@@ -124,13 +126,14 @@ impl Core {
 
     /// Whether `t` is queued and no one is committing: the caller should lead a commit.
     fn should_lead(&self, t: u64) -> bool {
-        !self.committing && self.queue.front().is_some_and(|(f, _)| *f <= t)
+        !self.committing && self.queue.front().is_some_and(|(f, _, _)| *f <= t)
     }
 }
 
 struct Shared {
     core: Mutex<Core>,
-    /// Blocking waiters (`wait`, `flush`, a full queue) wait here for a commit to end.
+    /// Blocking waiters (`wait`, `flush`, a full queue) wait here for a commit to end (only
+    /// notified when `Core::blocked` says someone waits).
     done_cv: Condvar,
     /// The background thread waits here.
     bg_cv: Condvar,
@@ -149,14 +152,14 @@ impl Shared {
     /// and `should_lead` true; returns with the lock held again.
     fn lead<'a>(&'a self, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
         let n = st.queue.len().min(self.opts.max_batch.max(1));
-        let batch: Vec<(u64, Pending)> = st.queue.drain(..n).collect();
+        let batch: Vec<(u64, Pending, Instant)> = st.queue.drain(..n).collect();
         let (Some(first), Some(last)) = (batch.first().map(|b| b.0), batch.last().map(|b| b.0))
         else {
             return st;
         };
         st.committing = true;
         drop(st);
-        let events: Vec<Event> = batch.into_iter().map(|(_, p)| p.build()).collect();
+        let events: Vec<Event> = batch.into_iter().map(|(_, p, _)| p.build()).collect();
         let mut result = Err(AuditError::Append("no attempt made".to_owned()));
         {
             let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
@@ -182,12 +185,22 @@ impl Shared {
         }
         // Wake every async waiter: those covered are done, the others may lead the next commit.
         let wakers = std::mem::take(&mut st.wakers);
-        self.done_cv.notify_all();
+        if st.blocked > 0 {
+            self.done_cv.notify_all();
+        }
         drop(st);
         for (_, w) in wakers {
             w.wake();
         }
         self.lock()
+    }
+
+    /// Waits on `done_cv` for the commit under way to end.
+    fn block<'a>(&'a self, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
+        st.blocked += 1;
+        let mut st = self.done_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+        st.blocked -= 1;
+        st
     }
 
     /// Blocks until every ticket in `from..=t` is done, leading commits as needed.
@@ -201,7 +214,7 @@ impl Shared {
                 st = self.lead(st);
                 continue;
             }
-            st = self.done_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = self.block(st);
         }
     }
 }
@@ -218,17 +231,26 @@ fn background(shared: &Shared) {
             st = shared.bg_cv.wait(st).unwrap_or_else(|p| p.into_inner());
             continue;
         }
-        st = shared
-            .bg_cv
-            .wait_timeout(st, shared.opts.lazy)
-            .map(|(g, _)| g)
-            .unwrap_or_else(|p| p.into_inner().0);
-        if st.bg_exit {
-            return;
+        // Commit only what has waited `lazy`: until then a waiter's commit (the response to a
+        // request, say) will likely take it along, sparing a commit of its own.
+        let age = st
+            .queue
+            .front()
+            .map(|(_, _, at)| at.elapsed())
+            .unwrap_or_default();
+        if age < shared.opts.lazy {
+            st = shared
+                .bg_cv
+                .wait_timeout(st, shared.opts.lazy - age)
+                .map(|(g, _)| g)
+                .unwrap_or_else(|p| p.into_inner().0);
+            continue;
         }
         // If a leader is at work, its batch or the next waiter's takes what is queued.
-        if !st.queue.is_empty() && !st.committing {
+        if !st.committing {
             st = shared.lead(st);
+        } else {
+            st = shared.block(st);
         }
     }
 }
@@ -354,12 +376,12 @@ impl Appender {
             if !st.committing {
                 st = shared.lead(st);
             } else {
-                st = shared.done_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+                st = shared.block(st);
             }
         }
         let t = st.next;
         st.next += 1;
-        st.queue.push_back((t, event));
+        st.queue.push_back((t, event, Instant::now()));
         if st.bg_idle {
             st.bg_idle = false;
             shared.bg_cv.notify_one();

@@ -244,7 +244,7 @@ async fn serve(plan: Plan, sink: Arc<dyn AuditSink>) -> anyhow::Result<ExitCode>
     let status = upstream.shutdown(Duration::from_secs(2)).await;
     if outcome.is_some() {
         // The relay dropped its sender: the writer ends once everything is written.
-        let _ = tokio::task::spawn_blocking(move || front.wait_flushed()).await;
+        front.flushed().await;
     }
     Ok(match (outcome, status) {
         (Some(RelayOutcome::UpstreamClosed { .. }), Some(s)) if !s.success() => {

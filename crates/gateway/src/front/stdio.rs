@@ -1,12 +1,16 @@
 //! Stdio front: this process's own stdin/stdout.
 //!
-//! Two plain OS threads do the blocking I/O (tokio's own stdin/stdout go through the blocking
-//! pool, one hand-off per read or write; a dedicated thread is cheaper and never blocks runtime
-//! shutdown). The reader frames stdin with the line cap and answers an over-long line itself
-//! with a JSON-RPC error; the writer writes each message as one line and flushes whenever it
-//! has nothing more queued, so no message waits in a buffer.
+//! When stdin and stdout are pipes (how MCP hosts start a server), they are switched to
+//! non-blocking mode and served by two tasks on the caller's runtime: with `wrap`'s
+//! single-threaded runtime, a message then goes from stdin through the relay to the server and
+//! back to stdout without any thread hand-off. Otherwise (a terminal, a file) two plain OS
+//! threads do the blocking I/O (tokio's own stdin/stdout go through the blocking pool, one
+//! hand-off per read or write). Either way the reader frames stdin with the line cap and
+//! answers an over-long line itself with a JSON-RPC error; the writer writes each message as
+//! one line and writes whatever is queued at once, so no message waits in a buffer.
 
 use std::io::{Read, Write};
+use std::os::fd::AsFd;
 
 use bytes::{Bytes, BytesMut};
 use mcpwall_protocol::framing::{self, Frame, LineFramer};
@@ -15,27 +19,67 @@ use tokio::sync::mpsc;
 
 use crate::relay::{Pipe, PIPE_CAPACITY};
 
-/// The running stdio front's threads.
+/// The running stdio front's writer.
 #[derive(Debug)]
 pub struct StdioFront {
-    writer: std::thread::JoinHandle<()>,
+    writer: Writer,
+}
+
+#[derive(Debug)]
+enum Writer {
+    Thread(std::thread::JoinHandle<()>),
+    Task(tokio::task::JoinHandle<()>),
 }
 
 impl StdioFront {
-    /// Waits until every message the relay sent has been written and flushed (call after the
-    /// relay has returned, so its sender is dropped).
-    pub fn wait_flushed(self) {
-        let _ = self.writer.join();
+    /// Waits until every message the relay sent has been written (call after the relay has
+    /// returned, so its sender is dropped).
+    pub async fn flushed(self) {
+        match self.writer {
+            Writer::Thread(t) => {
+                let _ = tokio::task::spawn_blocking(move || t.join()).await;
+            }
+            Writer::Task(t) => {
+                let _ = t.await;
+            }
+        }
     }
 }
 
 /// Starts the stdio front and returns the client-side pipe for the relay: messages read from
-/// stdin arrive on `rx`; messages sent on `tx` are written to stdout.
+/// stdin arrive on `rx`; messages sent on `tx` are written to stdout. Must be called within a
+/// tokio runtime (with I/O enabled).
 pub fn spawn(max_line: usize) -> std::io::Result<(Pipe, StdioFront)> {
-    spawn_on(std::io::stdin(), std::io::stdout(), max_line)
+    use tokio::net::unix::pipe;
+    let input = dup(&std::io::stdin()).and_then(|f| pipe::Receiver::from_file(f).ok());
+    let output = dup(&std::io::stdout()).and_then(|f| pipe::Sender::from_file(f).ok());
+    match (input, output) {
+        // Both are pipes (the usual case): non-blocking, served on this runtime.
+        (Some(input), Some(output)) => {
+            let (ours, theirs) = Pipe::pair(PIPE_CAPACITY);
+            let Pipe { tx, rx } = theirs;
+            tokio::spawn(read_task(input, tx, max_line));
+            let writer = tokio::spawn(write_task(output, rx));
+            Ok((
+                ours,
+                StdioFront {
+                    writer: Writer::Task(writer),
+                },
+            ))
+        }
+        _ => spawn_on(std::io::stdin(), std::io::stdout(), max_line),
+    }
 }
 
-/// Like [`spawn`], over any reader and writer (tests use pipes).
+/// A duplicate of `fd` (the pipe types take ownership and set it non-blocking).
+fn dup(fd: &impl AsFd) -> Option<std::fs::File> {
+    fd.as_fd()
+        .try_clone_to_owned()
+        .ok()
+        .map(std::fs::File::from)
+}
+
+/// Like [`spawn`], over any reader and writer, with two OS threads (tests use pipes).
 pub fn spawn_on<R, W>(input: R, output: W, max_line: usize) -> std::io::Result<(Pipe, StdioFront)>
 where
     R: Read + Send + 'static,
@@ -49,7 +93,92 @@ where
     let writer = std::thread::Builder::new()
         .name("mcpwall-stdout".into())
         .spawn(move || write_loop(output, rx))?;
-    Ok((ours, StdioFront { writer }))
+    Ok((
+        ours,
+        StdioFront {
+            writer: Writer::Thread(writer),
+        },
+    ))
+}
+
+/// Frames what arrives in `buf`; `false` when the relay is gone.
+async fn deliver(
+    framer: &mut LineFramer,
+    buf: &mut BytesMut,
+    eof: bool,
+    to_relay: &mpsc::Sender<Bytes>,
+) -> bool {
+    loop {
+        let frame = if eof {
+            framer.finish(buf)
+        } else {
+            framer.next_frame(buf)
+        };
+        let msg = match frame {
+            Some(Frame::Message(m)) => m,
+            Some(Frame::TooLong { len }) => {
+                let max_line = framer.max_line_bytes();
+                tracing::warn!(
+                    len,
+                    max_line,
+                    "client sent a message longer than the line limit"
+                );
+                // Sent as a message the relay refuses with a proper error and an audit record.
+                oversize_marker(len, max_line)
+            }
+            None => return true,
+        };
+        if to_relay.send(msg).await.is_err() {
+            return false;
+        }
+    }
+}
+
+async fn read_task(
+    mut input: tokio::net::unix::pipe::Receiver,
+    to_relay: mpsc::Sender<Bytes>,
+    max_line: usize,
+) {
+    use tokio::io::AsyncReadExt;
+    let mut framer = LineFramer::new(max_line);
+    let mut buf = BytesMut::with_capacity(16 * 1024);
+    loop {
+        if buf.capacity() - buf.len() < 4096 {
+            buf.reserve(16 * 1024);
+        }
+        let n = match input.read_buf(&mut buf).await {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => 0,
+        };
+        let eof = n == 0;
+        if !deliver(&mut framer, &mut buf, eof, &to_relay).await || eof {
+            return;
+        }
+    }
+}
+
+async fn write_task(mut output: tokio::net::unix::pipe::Sender, mut rx: mpsc::Receiver<Bytes>) {
+    use tokio::io::AsyncWriteExt;
+    let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
+    while let Some(msg) = rx.recv().await {
+        out.clear();
+        let mut next = Some(msg);
+        while let Some(m) = next.take() {
+            out.extend_from_slice(&framing::to_single_line(m));
+            out.push(b'\n');
+            if out.len() > 256 * 1024 {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        if output.write_all(&out).await.is_err() {
+            return;
+        }
+        if out.capacity() > 1024 * 1024 {
+            out = Vec::with_capacity(16 * 1024);
+        }
+    }
 }
 
 fn read_loop<R: Read>(mut input: R, to_relay: mpsc::Sender<Bytes>, max_line: usize) {
