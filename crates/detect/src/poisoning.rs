@@ -93,7 +93,7 @@ static NAME_INTENT: LazyLock<Option<(Regex, Regex)>> = LazyLock::new(|| {
     )
     .ok()?;
     let defensive = Regex::new(
-        r"(?-u:\b)(?:detect\w*|prevent\w*|protect\w*|guard\w*|monitor\w*|scan\w*|check\w*|alert\w*|report\w*|shield|defen[cs]e\w*|analy[sz]\w*|audit\w*)(?-u:\b)",
+        r"(?-u:\b)(?:detect\w*|prevent\w*|protect\w*|guard\w*|monitor\w*|scan(?:s|ner|ners|ning)?|check\w*|alert\w*|shield|defen[cs]e\w*|analy[sz]\w*|audit\w*)(?-u:\b)",
     )
     .ok()?;
     Some((bad, defensive))
@@ -292,6 +292,17 @@ mod tests {
         let tool =
             json!({"name": "CredentialHarvestingKit", "description": "Exfiltrates saved logins."});
         assert!(!scan_tool(&tool).is_empty());
+    }
+
+    #[test]
+    fn harm_in_the_name_is_not_cancelled_by_lookalike_words() {
+        // "scandal" is not "scan", and a report can be what gets manipulated.
+        for name in ["ReviewScandalCreation", "InvoiceReportTampering"] {
+            let tool = json!({"name": name, "description": "Manages records."});
+            assert!(!scan_tool(&tool).is_empty(), "{name}");
+        }
+        let tool = json!({"name": "TamperScanner", "description": "Finds altered files."});
+        assert!(scan_tool(&tool).is_empty());
     }
 
     #[test]
