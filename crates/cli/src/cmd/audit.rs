@@ -152,11 +152,15 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
             };
             let store = open(&db)?;
             let mut out = std::io::stdout().lock();
-            store.for_each(&filter, |r| {
-                print_record(&mut out, &r, json);
-                Ok(())
-            })?;
-            Ok(ExitCode::SUCCESS)
+            let mut failed = None;
+            let walked = store.for_each(&filter, |r| {
+                write_until_error(&mut failed, || print_record(&mut out, &r, json))
+            });
+            if let Some(e) = failed {
+                return finish_output(Err(e));
+            }
+            walked?;
+            finish_output(out.flush())
         }
         Command::Export { db, jsonl: _, out } => {
             let store = open(&db)?;
@@ -167,20 +171,15 @@ pub fn run(cmd: Command) -> anyhow::Result<ExitCode> {
                 )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
-            let mut err = None;
-            store.for_each(&Filter::default(), |r| {
-                if err.is_none() {
-                    if let Err(e) = write_json(&mut w, &r) {
-                        err = Some(e);
-                    }
-                }
-                Ok(())
-            })?;
-            if let Some(e) = err {
-                return Err(e);
+            let mut failed = None;
+            let walked = store.for_each(&Filter::default(), |r| {
+                write_until_error(&mut failed, || write_json(&mut w, &r))
+            });
+            if let Some(e) = failed {
+                return finish_output(Err(e));
             }
-            w.flush().context("cannot write export")?;
-            Ok(ExitCode::SUCCESS)
+            walked?;
+            finish_output(w.flush())
         }
         Command::Verify { db } => {
             // A missing or unreadable trail is an error (exit 2 from main), never created.
@@ -235,46 +234,77 @@ fn open(db: &DbArg) -> anyhow::Result<Store> {
     Ok(Store::open_existing(&path)?)
 }
 
+/// Runs one write; on failure keeps the error and stops the iteration that called it.
+fn write_until_error(
+    failed: &mut Option<std::io::Error>,
+    write: impl FnOnce() -> std::io::Result<()>,
+) -> Result<(), mcpwall_audit::AuditError> {
+    match write() {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            *failed = Some(e);
+            // Any error stops `for_each`; the kept one is reported by `finish_output`.
+            Err(mcpwall_audit::AuditError::Closed)
+        }
+    }
+}
+
+/// The exit for a command whose output ended with `res`: a reader that went away (`| head`)
+/// is a normal end, not an error; any other write failure is.
+fn finish_output(res: std::io::Result<()>) -> anyhow::Result<ExitCode> {
+    match res {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(anyhow::Error::new(e).context("cannot write output")),
+    }
+}
+
 fn tail(store: &Store, n: usize, follow: bool, json: bool) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let mut last = 0;
     for r in store.tail(n)? {
         last = r.seq;
-        print_record(&mut out, &r, json);
+        if let Err(e) = print_record(&mut out, &r, json) {
+            return finish_output(Err(e));
+        }
     }
     if !follow {
-        return Ok(ExitCode::SUCCESS);
+        return finish_output(out.flush());
     }
-    // Follow until interrupted (Ctrl-C ends the process).
+    // Follow until interrupted (Ctrl-C ends the process) or the reader goes away.
     loop {
-        let _ = out.flush();
+        if let Err(e) = out.flush() {
+            return finish_output(Err(e));
+        }
         std::thread::sleep(Duration::from_millis(250));
         let filter = Filter {
             after_seq: Some(last),
             ..Filter::default()
         };
-        store.for_each(&filter, |r| {
+        let mut failed = None;
+        let walked = store.for_each(&filter, |r| {
             last = last.max(r.seq);
-            print_record(&mut out, &r, json);
-            Ok(())
-        })?;
+            write_until_error(&mut failed, || print_record(&mut out, &r, json))
+        });
+        if let Some(e) = failed {
+            return finish_output(Err(e));
+        }
+        walked?;
     }
 }
 
-fn write_json(w: &mut dyn Write, r: &Record) -> anyhow::Result<()> {
-    serde_json::to_writer(&mut *w, r).context("cannot encode record")?;
-    w.write_all(b"\n").context("cannot write export")?;
-    Ok(())
+fn write_json(w: &mut dyn Write, r: &Record) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, r)?;
+    w.write_all(b"\n")
 }
 
-fn print_record(out: &mut dyn Write, r: &Record, json: bool) {
+fn print_record(out: &mut dyn Write, r: &Record, json: bool) -> std::io::Result<()> {
     if json {
-        let _ = write_json(out, r);
-        return;
+        return write_json(out, r);
     }
     let e = &r.event;
     let d = |o: Option<&str>| o.unwrap_or("-").to_owned();
-    let _ = writeln!(
+    writeln!(
         out,
         "{} {} {} {} {} {} {} {}",
         r.seq,
@@ -285,5 +315,5 @@ fn print_record(out: &mut dyn Write, r: &Record, json: bool) {
         d(e.decision.map(|x| x.as_str())),
         d(e.rule.as_deref()),
         e.latency_us.map_or("-".to_owned(), |l| format!("{l}us")),
-    );
+    )
 }

@@ -5,6 +5,7 @@
 //! overrides it, e.g. to run them against a release build.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test code: failing loudly is the point
 
+mod audit_cli;
 mod pass_env;
 mod wrap;
 
