@@ -447,6 +447,19 @@ mod tests {
     }
 
     #[test]
+    fn patterns_hold_no_control_characters() {
+        // A `\\b` once reached a pattern as a literal backspace (U+0008), which silently
+        // disabled half of `remote-code-execution`.
+        for r in RULES.iter().chain(RAW_RULES) {
+            assert!(
+                !r.pattern.chars().any(|c| c.is_control()),
+                "rule {} has a control character in its pattern",
+                r.id
+            );
+        }
+    }
+
+    #[test]
     fn rule_ids_are_unique() {
         let mut ids: Vec<&str> = RULES.iter().chain(RAW_RULES).map(|r| r.id).collect();
         ids.sort_unstable();

@@ -882,15 +882,7 @@ pub(crate) static RULES: &[Rule] = &[
             "encrypted_value",
             "login data",
         ],
-        pattern: r#"/dev/tcp/|(?:ba)?sh\s+-i|(?:curl|wget)[^|
-;]{0,200}\|\s*(?:sudo\s+)?(?:ba|z)?sh|iex\s*\(|downloadstring\s*\(|powershell[^
-]{0,40}\s-(?:enc|e|encodedcommand)|eval\s*\(\s*(?:atob|fetch|require\(['"]https?|base64)|(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-[a-z]*e|meterpreter|msfconsole|reverse_tcp|reverse[\s_-]shell|socket\.socket\([^
-]{0,80}subprocess|subprocess[^
-]{0,80}socket\.socket|\|\s*curl[^
-]{0,120}(?:-d\s*@-|--data(?:-binary)?\s*@-|--upload-file)|curl[^
-]{0,120}(?:-d\s*@|--data(?:-binary)?\s*@|--upload-file\s+\S)|169\.254\.169\.254|metadata\.google\.internal|\|\s*xargs\s+cat[^
-]{0,80}\|\s*(?:curl|nc|wget)|(?:password_value|encrypted_value)|login\s+data[^
-]{0,80}(?:select|dump|curl)"#,
+        pattern: r#"/dev/tcp/|\b(?:ba)?sh\s+-i\b|\b(?:curl|wget)\b[^|\n;]{0,200}\|\s*(?:sudo\s+)?(?:ba|z)?sh\b|\biex\s*\(|downloadstring\s*\(|\bpowershell\b[^\n]{0,40}\s-(?:enc|e|encodedcommand)\b|\beval\s*\(\s*(?:atob|fetch|require\(['"]https?|base64)|\b(?:nc|ncat|netcat)\s+(?:-\w+\s+)*-[a-z]*e\b|meterpreter|msfconsole|reverse_tcp|reverse[\s_-]shell|socket\.socket\([^\n]{0,80}subprocess|subprocess[^\n]{0,80}socket\.socket|\|\s*curl\b[^\n]{0,120}(?:-d\s*@-|--data(?:-binary)?\s*@-|--upload-file)|\bcurl\b[^\n]{0,120}(?:-d\s*@|--data(?:-binary)?\s*@|--upload-file\s+\S)|169\.254\.169\.254|metadata\.google\.internal|\|\s*xargs\s+cat\b[^\n]{0,80}\|\s*(?:curl|nc|wget)|(?:password_value|encrypted_value)\b|\blogin\s+data\b[^\n]{0,80}\b(?:select|dump|curl)"#,
     },
     Rule {
         id: "dangerous-command",
