@@ -88,18 +88,23 @@ struct Segment {
     upper: usize,
 }
 
-/// Byte classes of a segment alphabet: outside, counted as a digit, counted as the
-/// alphabet's separator of interest (`.` for numbers, `:` for IPv6), upper-case letter,
-/// other member.
-const OUT: u8 = 0;
-const DIGIT: u8 = 1;
-const COUNTED: u8 = 2;
-const UPPER: u8 = 3;
-const MEMBER: u8 = 4;
+/// Per-byte increments of a segment alphabet, packed into one `u64` so that the scan does
+/// one table load and one add per byte: digits (ASCII digits and non-ASCII bytes) in bits
+/// 0-20, the alphabet's counted separator (`.` for numbers, `:` for IPv6) in bits 21-41,
+/// ASCII capitals in bits 42-62. [`OUT`] marks bytes outside the alphabet.
+const OUT: u64 = u64::MAX;
+const DIGIT: u64 = 1;
+const COUNTED: u64 = 1 << 21;
+const UPPER: u64 = 1 << 42;
+const MEMBER: u64 = 0;
+const FIELD: u64 = (1 << 21) - 1;
+/// Longest run counted exactly; longer runs (megabytes without a separator) count as
+/// "anything may match here", which only runs the regexes more.
+const MAX_EXACT_RUN: usize = 1 << 20;
 
 /// Bytes a number-shaped PII match (card, IBAN, SSN, NINO, phone, IPv4) may contain:
 /// ASCII alphanumerics, ` -.()+#`, and non-ASCII bytes (Unicode `\d`, case folding).
-static NUMBER_CLASSES: [u8; 256] = {
+static NUMBER_CLASSES: [u64; 256] = {
     let mut t = [OUT; 256];
     let mut i = 0;
     while i < 256 {
@@ -122,7 +127,7 @@ static NUMBER_CLASSES: [u8; 256] = {
 
 /// Bytes an IPv6 match may contain: hex digits, `:`, `.` of an embedded IPv4, and
 /// non-ASCII bytes (Unicode `\d`).
-static IPV6_CLASSES: [u8; 256] = {
+static IPV6_CLASSES: [u64; 256] = {
     let mut t = [OUT; 256];
     let mut i = 0;
     while i < 256 {
@@ -143,7 +148,7 @@ static IPV6_CLASSES: [u8; 256] = {
 
 /// The segments of `bytes` over the alphabet `classes` describes that hold a digit or at
 /// least two counted bytes.
-fn segments(bytes: &[u8], classes: &[u8; 256]) -> Vec<Segment> {
+fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut i = 0;
     let n = bytes.len();
@@ -153,21 +158,21 @@ fn segments(bytes: &[u8], classes: &[u8; 256]) -> Vec<Segment> {
             i += 1;
         }
         let start = i;
-        // per-class counts, branch-free inside the run
-        let mut counts = [0usize; 5];
+        let mut acc = 0u64;
         while i < n {
             let c = classes[usize::from(bytes[i])];
             if c == OUT {
                 break;
             }
-            counts[usize::from(c)] += 1;
+            acc = acc.wrapping_add(c);
             i += 1;
         }
-        let (digits, dots, upper) = (
-            counts[usize::from(DIGIT)],
-            counts[usize::from(COUNTED)],
-            counts[usize::from(UPPER)],
-        );
+        let field = |shift: u32| usize::try_from((acc >> shift) & FIELD).unwrap_or(usize::MAX);
+        let (digits, dots, upper) = if i - start >= MAX_EXACT_RUN {
+            (usize::MAX, usize::MAX, usize::MAX)
+        } else {
+            (field(0), field(21), field(42))
+        };
         if i > start && (digits > 0 || dots > 1) {
             out.push(Segment {
                 start,
@@ -177,6 +182,43 @@ fn segments(bytes: &[u8], classes: &[u8; 256]) -> Vec<Segment> {
                 upper,
             });
         }
+    }
+    out
+}
+
+/// The IPv6 segments that can hold a match: every IPv6 match has two colons with at most
+/// four hex digits between them (`(?:[0-9a-f]{0,4}:){2,7}`), so only the maximal runs of
+/// [`IPV6_CLASSES`] around such a pair are kept. Colons are found with `memchr`, so text
+/// without close colon pairs costs one vectorized pass.
+fn ipv6_segments(bytes: &[u8]) -> Vec<Segment> {
+    let member = |b: u8| IPV6_CLASSES[usize::from(b)] != OUT;
+    let mut out = Vec::new();
+    let mut last_end = 0;
+    let mut prev: Option<usize> = None;
+    for p in memchr::memchr_iter(b':', bytes) {
+        if let Some(q) = prev {
+            let between = &bytes[q + 1..p];
+            if q >= last_end && between.len() <= 4 && between.iter().all(u8::is_ascii_hexdigit) {
+                let mut start = q;
+                while start > 0 && member(bytes[start - 1]) {
+                    start -= 1;
+                }
+                let mut end = p + 1;
+                while end < bytes.len() && member(bytes[end]) {
+                    end += 1;
+                }
+                let colons = bytes[start..end].iter().filter(|&&b| b == b':').count();
+                out.push(Segment {
+                    start,
+                    end,
+                    digits: usize::MAX,
+                    dots: colons,
+                    upper: 0,
+                });
+                last_end = end;
+            }
+        }
+        prev = Some(p);
     }
     out
 }
@@ -334,7 +376,7 @@ fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
             let v6 = if whole {
                 all.to_vec()
             } else {
-                segments(bytes, &IPV6_CLASSES)
+                ipv6_segments(bytes)
             };
             for m in matches_in(re, text, &v6, |s| s.dots >= 2) {
                 let s = &text[m.range()];
