@@ -83,6 +83,12 @@ impl Pending {
 /// Failed ticket ranges kept for `wait` to report (oldest dropped beyond this).
 const MAX_FAILURES: usize = 1024;
 
+/// Commits between two WAL checkpoints. The checkpoint (copying pages into the database
+/// file, and its fsyncs) runs on the background thread, not inside the commit a waiting
+/// response pays for; every commit writes a handful of pages, so this keeps the WAL near
+/// SQLite's usual size (1000 pages).
+const CHECKPOINT_EVERY: u32 = 100;
+
 #[derive(Default)]
 struct Core {
     /// Queued events with when they were queued, tickets ascending and contiguous.
@@ -105,6 +111,8 @@ struct Core {
     bg_exit: bool,
     /// Threads blocked on `done_cv`.
     blocked: usize,
+    /// Commits since the last checkpoint.
+    since_checkpoint: u32,
     wakers: Vec<(u64, Waker)>,
 }
 
@@ -174,6 +182,10 @@ impl Shared {
         let mut st = self.lock();
         st.committing = false;
         st.done = last;
+        st.since_checkpoint += 1;
+        if st.since_checkpoint == CHECKPOINT_EVERY {
+            self.bg_cv.notify_one();
+        }
         match result {
             Ok(seq) => st.last_seq = seq,
             Err(e) => {
@@ -219,12 +231,16 @@ impl Shared {
     }
 }
 
-/// Commits what nobody waits for within `lazy`.
+/// Commits what nobody waits for within `lazy`, and checkpoints the WAL.
 fn background(shared: &Shared) {
     let mut st = shared.lock();
     loop {
         if st.bg_exit {
             return;
+        }
+        if st.since_checkpoint >= CHECKPOINT_EVERY && !st.committing {
+            st = checkpoint(shared, st);
+            continue;
         }
         if st.queue.is_empty() {
             st.bg_idle = true;
@@ -253,6 +269,32 @@ fn background(shared: &Shared) {
             st = shared.block(st);
         }
     }
+}
+
+/// Runs a checkpoint as if it were a commit (no commit runs meanwhile, so the whole WAL is
+/// copied and the next commit starts it over instead of growing it).
+fn checkpoint<'a>(shared: &'a Shared, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
+    st.committing = true;
+    st.since_checkpoint = 0;
+    drop(st);
+    {
+        let store = shared.store.lock().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = store.checkpoint_wal() {
+            // Not fatal: the WAL keeps the records; the next checkpoint tries again.
+            let _ = e;
+        }
+    }
+    let mut st = shared.lock();
+    st.committing = false;
+    let wakers = std::mem::take(&mut st.wakers);
+    if st.blocked > 0 {
+        shared.done_cv.notify_all();
+    }
+    drop(st);
+    for (_, w) in wakers {
+        w.wake();
+    }
+    shared.lock()
 }
 
 struct Handle {
@@ -332,6 +374,8 @@ impl Appender {
     /// Starts a committer that owns `store`.
     pub fn spawn(store: Store, opts: AppenderOptions) -> Result<Appender, AuditError> {
         let path = store.path().to_owned();
+        // Checkpoints run on the background thread (see `CHECKPOINT_EVERY`).
+        store.set_wal_autocheckpoint(0)?;
         let shared = Arc::new(Shared {
             core: Mutex::new(Core {
                 next: 1,

@@ -257,6 +257,23 @@ impl Store {
         Ok(())
     }
 
+    /// Sets how many WAL pages trigger an automatic checkpoint inside a commit (SQLite's
+    /// default is 1000); 0 turns automatic checkpoints off, for a writer whose checkpoints are
+    /// run by [`Store::checkpoint_wal`] elsewhere.
+    pub fn set_wal_autocheckpoint(&self, pages: u32) -> Result<(), AuditError> {
+        self.conn
+            .pragma_update(None, "wal_autocheckpoint", pages)
+            .map_err(AuditError::from)
+    }
+
+    /// Copies committed WAL pages into the database file (a passive checkpoint: it never
+    /// waits for other connections). With `synchronous=normal` this is where the fsyncs are.
+    pub fn checkpoint_wal(&self) -> Result<(), AuditError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .map_err(AuditError::from)
+    }
+
     /// The database path.
     pub fn path(&self) -> &Path {
         &self.path
