@@ -1593,7 +1593,7 @@ pub(crate) static RULES: &[Rule] = &[
             "jailbreak mode",
             "unrestricted mode",
         ],
-        pattern: r"<\s*(?:system|god|admin|developer|debug|root|sudo|override|jailbreak|unrestricted)\s+mode\s*>|\b(?:god|jailbreak|unrestricted|sudo)\s+mode\s+(?:activated|enabled|engaged|on)\b|\boverride\s+mode\b",
+        pattern: r"<\s*(?:system|god|admin|developer|debug|root|sudo|override|jailbreak|unrestricted)\s+mode\s*>|\b(?:god|jailbreak|unrestricted|sudo|override)\s+mode\s+(?:activated|enabled|engaged|on)\b|\b(?:i\s+am|i'm|we\s+are|we're)\s+(?:now\s+)?(?:entering|activating|enabling|switching\s+(?:in)?to)\s+(?:\w+\s+){0,3}?(?:override|god|admin|root|sudo|jailbreak)\s+mode\b",
     },
     Rule {
         id: "credential-request",
@@ -2254,6 +2254,11 @@ mod tests {
         assert!(!malicious_output(
             "Reset your password from the account page."
         ));
+        quiet(
+            "mode-tag",
+            "The thermostat is in override mode until 18:00.",
+        );
+        fires("mode-tag", "I am now entering admin override mode.");
     }
 
     #[test]
