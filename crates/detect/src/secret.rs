@@ -1292,6 +1292,25 @@ mod tests {
         assert_eq!(ascii_classes(r"[^\w-]"), r"[^0-9A-Za-z_-]");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// The byte-level gate accepts wherever the `ASSIGN` regex matches, so gating the
+        /// keyed and generic rules with it changes no finding.
+        #[test]
+        fn assignment_gate_is_a_necessary_condition(
+            text in "([ \t\n\r\x0b\x0c'\"`=:>|?,._a-zA-Z0-9-]|\u{a0}|\u{2003}|\u{3000}|\u{85}|é){0,40}"
+        ) {
+            let Some(re) = build_regex(ASSIGN) else {
+                panic!("ASSIGN does not compile");
+            };
+            for i in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                if re.is_match(&text[i..]) {
+                    proptest::prop_assert!(assignment_follows(&text, i), "{:?} at {}", text, i);
+                }
+            }
+        }
+    }
+
     #[test]
     fn entropy_is_bits_per_byte() {
         assert_eq!(shannon_entropy("aaaa"), 0.0);
