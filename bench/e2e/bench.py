@@ -274,7 +274,8 @@ def stop(p: subprocess.Popen) -> None:
         p.wait(timeout=5)
 
 
-def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, env: dict[str, str], tmp: Path) -> dict:
+def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, batches: int, env: dict[str, str],
+               tmp: Path) -> dict:
     out: dict = {}
     dport, mport, xport = free_port(), free_port(), free_port()
     cfg = tmp / "mcp.json"
@@ -298,13 +299,21 @@ def bench_http(clients: int, seconds: float, rounds: int, sessions_n: int, env: 
         # payload, SQLite's page cache, runtime warm-up): measured apart, then per session.
         warm = [HttpSession(mport, "/mcp/everything") for _ in range(2)]
         time.sleep(1.5)  # the server's own post-handshake work (roots sync after 350 ms) settles
-        out["serve_rss_after_first_2_sessions_kib"] = base = rss_kib(s.pid)
-        idle = [HttpSession(mport, "/mcp/everything") for _ in range(sessions_n)]
-        time.sleep(1.5)
-        out["serve_rss_with_idle_sessions_kib"] = rss_kib(s.pid)
-        out["per_session_kib"] = (out["serve_rss_with_idle_sessions_kib"] - base) / sessions_n
-        out["sessions_measured"] = len(idle)
-        idle += warm
+        out["serve_rss_after_first_2_sessions_kib"] = prev = rss_kib(s.pid)
+        # Several batches: an RSS delta over a few dozen sessions moves with allocator reuse,
+        # so every batch is reported and the median is the figure.
+        idle = warm
+        per_batch = []
+        for _ in range(batches):
+            idle += [HttpSession(mport, "/mcp/everything") for _ in range(sessions_n)]
+            time.sleep(1.5)
+            cur = rss_kib(s.pid)
+            per_batch.append((cur - prev) / sessions_n)
+            prev = cur
+        out["serve_rss_with_idle_sessions_kib"] = prev
+        out["per_session_kib_batches"] = per_batch
+        out["per_session_kib"] = statistics.median(per_batch)
+        out["sessions_measured"] = sessions_n * batches
         for c in idle:
             c.close()
         paths = {"direct": (dport, "/mcp"), "mcpwall": (mport, "/mcp/everything"),
@@ -352,6 +361,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--http-rounds", type=int, default=5)
+    ap.add_argument("--session-batches", type=int, default=3,
+                    help="batches of --sessions idle sessions for the per-session figure (median)")
     ap.add_argument("--only", choices=["stdio", "http", "rss"], action="append",
                     help="run only these parts (repeatable); default all")
     a = ap.parse_args()
@@ -369,7 +380,7 @@ def main() -> None:
             res["wrap_idle_rss_split_kib"] = rss_split(w.p.pid)
             w.close()
         if "http" in parts or "rss" in parts:
-            res["http"] = bench_http(a.clients, a.seconds, a.http_rounds, a.sessions, env, Path(tmp))
+            res["http"] = bench_http(a.clients, a.seconds, a.http_rounds, a.sessions, a.session_batches, env, Path(tmp))
     res["loadavg_1m_end"] = os.getloadavg()[0]
     res["skipped_by_driver"] = SKIPPED
     json.dump(res, sys.stdout, indent=2)
@@ -386,7 +397,8 @@ def main() -> None:
     if "serve_idle_rss_kib" in h:
         print(f"serve idle RSS: {h['serve_idle_rss_kib'] / 1024:.1f} MiB; after its first 2 sessions "
               f"{h['serve_rss_after_first_2_sessions_kib'] / 1024:.1f} MiB; per further idle session: "
-              f"{h['per_session_kib']:.0f} KiB over {h['sessions_measured']} sessions")
+              f"{h['per_session_kib']:.0f} KiB (median of batches "
+              f"{', '.join(f'{x:.0f}' for x in h['per_session_kib_batches'])}; {h['sessions_measured']} sessions)")
     if "mcpwall_ratio" in h:
         print(f"http {h['clients']} clients: direct {h['direct_rps']:.0f} req/s; mcpwall serve {h['mcpwall_rps']:.0f} req/s "
               f"({h['mcpwall_ratio'] * 100:.0f}% of direct, median round {h['mcpwall_median_round_ratio'] * 100:.0f}%); "
