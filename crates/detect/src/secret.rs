@@ -534,11 +534,13 @@ impl Engine {
             .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '-'))
             .unwrap_or(tail.len());
         let ident = &text[id_start..kw_end + id_tail_len];
-        if generic_identifier_allowed(ident) {
-            return;
-        }
         let secret = m.as_str();
-        if !generic_value_is_secret(secret) || allowlist::has_vendor_prefix(secret) {
+        // pure predicates, all must pass: the cheap value checks (entropy first) reject
+        // most hits in code (`key = req.key()`) before the long identifier list runs
+        if !generic_value_is_secret(secret)
+            || allowlist::has_vendor_prefix(secret)
+            || generic_identifier_allowed(ident)
+        {
             return;
         }
         let line_start = text[..kw_start].rfind('\n').map_or(0, |i| i + 1);
@@ -1003,7 +1005,7 @@ fn generic_identifier_allowed(ident: &str) -> bool {
 
 /// Value filters of the generic rule: entropy, structure and common non-secret shapes.
 fn generic_value_is_secret(v: &str) -> bool {
-    if is_placeholder(v) || !passes_entropy(v, 3.5) {
+    if !passes_entropy(v, 3.5) || is_placeholder(v) {
         return false;
     }
     // words, identifiers, paths, dotted names: no digit and no mixed structure
