@@ -7,6 +7,7 @@
 
 mod audit_cli;
 mod pass_env;
+mod signals;
 mod wrap;
 
 use std::io::{BufRead, BufReader, Write};
