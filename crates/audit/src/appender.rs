@@ -69,6 +69,8 @@ pub type DeferredEvent = Box<dyn FnOnce() -> Event + Send>;
 enum Pending {
     Ready(Box<Event>),
     Deferred(DeferredEvent),
+    /// Only while [`Appender::prebuild`] swaps a closure for its event (under the lock).
+    Taken,
 }
 
 impl Pending {
@@ -76,6 +78,8 @@ impl Pending {
         match self {
             Pending::Ready(e) => *e,
             Pending::Deferred(f) => f(),
+            // Never observed outside `prebuild`; an empty event rather than a panic.
+            Pending::Taken => Event::new(crate::event::EventKind::Error),
         }
     }
 }
@@ -490,6 +494,20 @@ impl Appender {
             return Ok(());
         }
         self.shared().wait_range(1, last)
+    }
+
+    /// Builds the queued events that were queued as closures ([`Appender::append_with`]) now,
+    /// on this thread, so the commit that later takes them has less to do. For a caller with
+    /// idle time before it will wait (a relay that has just forwarded a request and waits for
+    /// the answer): the request's record is built while the server works.
+    pub fn prebuild(&self) {
+        let mut st = self.shared().lock();
+        for entry in st.queue.iter_mut() {
+            if matches!(entry.1, Pending::Deferred(_)) {
+                let pending = std::mem::replace(&mut entry.1, Pending::Taken);
+                entry.1 = Pending::Ready(Box::new(pending.build()));
+            }
+        }
     }
 
     /// Highest sequence number this appender has committed (0 if none yet).

@@ -238,6 +238,11 @@ pub trait AuditSink: Send + Sync {
         Commit::none()
     }
 
+    /// A hint that the caller has idle time now (it forwarded a request and waits for the
+    /// answer): a sink may do deferred work on queued events, so the commit the answer will
+    /// wait for has less to do. The default does nothing.
+    fn prepare(&self) {}
+
     /// The redactor to keep payload text with; `None` keeps only size and hash.
     fn redactor(&self) -> Option<Redactor> {
         None
@@ -437,6 +442,10 @@ impl AuditSink for AppenderSink {
                 Commit::failed(e.to_string())
             }
         }
+    }
+
+    fn prepare(&self) {
+        self.appender.prebuild();
     }
 
     fn redactor(&self) -> Option<Redactor> {

@@ -563,6 +563,10 @@ impl Relay {
                             return;
                         }
                     }
+                } else if rx.is_empty() {
+                    // The server is working on it and nothing else is waiting: build the
+                    // request's record now, not in the commit its answer will wait for.
+                    self.stack.audit().prepare();
                 }
             }
             if !replies.is_empty() {
