@@ -1,5 +1,7 @@
 //! The audit append path: events queued to the SQLite appender (WAL, batched commits) in a
-//! temporary file, with arguments already redacted as the gateway hands them over.
+//! temporary file, with arguments already redacted as the gateway hands them over. Each case
+//! runs with both commit durabilities: `normal` (the gateway's default, no fsync per commit)
+//! and `full` (`MCPWALL_AUDIT_SYNC=full`, fsync at every commit).
 //!
 //! - `append_flush/256`: 256 `call` events queued, then one flush (throughput of the writer);
 //! - `append_wait/1`: one event queued and waited for (latency of one acknowledged record,
@@ -11,7 +13,7 @@
 #![allow(clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use mcpwall_audit::{Appender, Event, EventKind};
+use mcpwall_audit::{Appender, AppenderOptions, Event, EventKind, StoreOptions, Synchronous};
 
 const ARGS: &[u8] = br#"{"message":"hello from the bench, a short but typical argument"}"#;
 
@@ -28,43 +30,54 @@ fn event(i: u64) -> Event {
 }
 
 fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let appender = Appender::open(dir.path().join("audit.db")).unwrap();
-    let mut g = c.benchmark_group("audit_append");
-    g.sample_size(20);
-    let mut i = 0u64;
-    g.throughput(Throughput::Elements(256));
-    g.bench_function("append_flush/256", |b| {
-        b.iter_batched(
-            || {
-                i += 256;
-                (i - 256..i).map(event).collect::<Vec<_>>()
-            },
-            |events| {
-                for e in events {
-                    appender.append(e).unwrap();
-                }
-                appender.flush().unwrap();
-            },
-            BatchSize::PerIteration,
+    for (name, synchronous) in [("normal", Synchronous::Normal), ("full", Synchronous::Full)] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StoreOptions {
+            synchronous,
+            ..StoreOptions::default()
+        };
+        let appender = Appender::open_with(
+            dir.path().join("audit.db"),
+            &store,
+            AppenderOptions::default(),
         )
-    });
-    g.throughput(Throughput::Elements(1));
-    g.bench_function("append_wait/1", |b| {
-        b.iter_batched(
-            || {
-                i += 1;
-                event(i)
-            },
-            |e| {
-                let t = appender.append(e).unwrap();
-                appender.wait(t).unwrap();
-            },
-            BatchSize::PerIteration,
-        )
-    });
-    g.finish();
-    appender.close().unwrap();
+        .unwrap();
+        let mut g = c.benchmark_group(format!("audit_append_{name}"));
+        g.sample_size(20);
+        let mut i = 0u64;
+        g.throughput(Throughput::Elements(256));
+        g.bench_function("append_flush/256", |b| {
+            b.iter_batched(
+                || {
+                    i += 256;
+                    (i - 256..i).map(event).collect::<Vec<_>>()
+                },
+                |events| {
+                    for e in events {
+                        appender.append(e).unwrap();
+                    }
+                    appender.flush().unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("append_wait/1", |b| {
+            b.iter_batched(
+                || {
+                    i += 1;
+                    event(i)
+                },
+                |e| {
+                    let t = appender.append(e).unwrap();
+                    appender.wait(t).unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        g.finish();
+        appender.close().unwrap();
+    }
 }
 
 criterion_group!(benches, bench);
