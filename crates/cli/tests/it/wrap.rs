@@ -261,7 +261,8 @@ fn audit_trail_records_the_session() {
     g.call(
         60,
         "echo",
-        json!({"secret": "ghp_R4nd0mT0k3nV4lu3Xq9Lm2Np8Zt6Wy1Kc3Hb5Jd"}),
+        // A well-formed GitHub PAT (ghp_ + 36): the vendor rule claims it.
+        json!({"secret": "ghp_Xq9Lm2Np8Zt6Wy1Kc3Hb5JdR4nd0mT0k3nVa"}),
     );
     let out = g.mcpwall(&["kill", "--server", "mock", "--reason", "audit test"]);
     assert!(out.status.success());
@@ -294,7 +295,7 @@ fn audit_trail_records_the_session() {
     let text =
         serde_json::to_string(&records.iter().map(|r| &r.event).collect::<Vec<_>>()).unwrap();
     assert!(
-        !text.contains("ghp_R4nd0mT0k3nV4lu3Xq9Lm2Np8Zt6Wy1Kc3Hb5Jd"),
+        !text.contains("ghp_Xq9Lm2Np8Zt6Wy1Kc3Hb5JdR4nd0mT0k3nVa"),
         "a secret reached the trail in clear"
     );
     let denial = records
