@@ -121,3 +121,19 @@ impl AuditTrail {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_sync_modes() {
+        assert_eq!(parse_sync("normal").unwrap(), Synchronous::Normal);
+        assert_eq!(parse_sync(" FULL ").unwrap(), Synchronous::Full);
+        let e = parse_sync("off").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "unknown audit sync mode `off` (expected `normal` or `full`)"
+        );
+    }
+}

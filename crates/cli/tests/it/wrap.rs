@@ -304,3 +304,39 @@ fn audit_trail_records_the_session() {
         .unwrap();
     assert_eq!(denial.event.rule.as_deref(), Some("kill_switch"));
 }
+
+#[test]
+fn over_long_server_line_answers_the_request_and_is_audited() {
+    let mut g = Gateway::start(Opts {
+        extra_args: &["--max-message-bytes", "2000"],
+        ..Opts::default()
+    });
+    g.initialize();
+    // The answer is one line of about 5000 bytes: over the cap, so it never reaches the client.
+    let r = g.call(70, "big", json!({"size": 5000}));
+    assert_eq!(r["id"], 70);
+    assert_eq!(r["error"]["code"], -32043, "{r}");
+    let msg = r["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("exceeds the line limit of 2000 bytes"),
+        "{msg}"
+    );
+    // The session goes on.
+    let ok = g.call(71, "big", json!({"size": 10}));
+    assert!(ok.get("result").is_some(), "{ok}");
+    g.close_stdin();
+    assert!(g.wait_exit().success());
+    let store = mcpwall_audit::Store::open_existing(g.audit_db()).unwrap();
+    let denial = store
+        .tail(100)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.event.kind.as_str() == "denial")
+        .expect("no denial record for the over-long line");
+    assert_eq!(
+        denial.event.rule.as_deref(),
+        Some("limits.max_message_bytes")
+    );
+    assert_eq!(denial.event.request_id.as_deref(), Some("70"));
+    assert_eq!(denial.event.tool.as_deref(), Some("big"));
+}
