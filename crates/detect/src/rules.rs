@@ -12,7 +12,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexBuilder};
 
 use crate::normalize::Normalized;
@@ -93,8 +93,11 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
         .iter()
         .map(|r| build_regex(r.pattern).ok())
         .collect::<Option<Vec<Regex>>>()?;
+    // A full DFA: with several hundred anchors the default picks an NFA, and this one
+    // automaton pass over every text is most of the cost on benign input.
     let ac = AhoCorasickBuilder::new()
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(&anchors)
         .ok()?;
     Some(Compiled {
