@@ -1,9 +1,9 @@
 //! Stdio front: this process's own stdin/stdout.
 //!
-//! When stdin and stdout are pipes (how MCP hosts start a server), they are switched to
-//! non-blocking mode and served by two tasks on the caller's runtime: with `wrap`'s
-//! single-threaded runtime, a message then goes from stdin through the relay to the server and
-//! back to stdout without any thread hand-off. Otherwise (a terminal, a file) two plain OS
+//! When stdin and stdout are pipes (how MCP hosts start a server) and stderr is not the stdout
+//! pipe, they are switched to non-blocking mode and served by two tasks on the caller's
+//! runtime: with `wrap`'s single-threaded runtime, a message then goes from stdin through the
+//! relay to the server and back to stdout without any thread hand-off. Otherwise (a terminal, a file) two plain OS
 //! threads do the blocking I/O (tokio's own stdin/stdout go through the blocking pool, one
 //! hand-off per read or write). Either way the reader frames stdin with the line cap and
 //! answers an over-long line itself with a JSON-RPC error; the writer writes each message as
@@ -51,6 +51,12 @@ impl StdioFront {
 /// tokio runtime (with I/O enabled).
 pub fn spawn(max_line: usize) -> std::io::Result<(Pipe, StdioFront)> {
     use tokio::net::unix::pipe;
+    // O_NONBLOCK belongs to the open pipe, not to our descriptor: if stderr is the same pipe
+    // as stdout (`2>&1`), the server we start inherits it and might not expect EAGAIN on its
+    // stderr, so stay with blocking threads then.
+    if same_file(&std::io::stdout(), &std::io::stderr()) {
+        return spawn_on(std::io::stdin(), std::io::stdout(), max_line);
+    }
     let input = dup(&std::io::stdin()).and_then(|f| pipe::Receiver::from_file(f).ok());
     let output = dup(&std::io::stdout()).and_then(|f| pipe::Sender::from_file(f).ok());
     match (input, output) {
@@ -68,6 +74,19 @@ pub fn spawn(max_line: usize) -> std::io::Result<(Pipe, StdioFront)> {
             ))
         }
         _ => spawn_on(std::io::stdin(), std::io::stdout(), max_line),
+    }
+}
+
+/// Whether `a` and `b` are the same file (the same pipe, say).
+fn same_file(a: &impl AsFd, b: &impl AsFd) -> bool {
+    use std::os::fd::AsRawFd;
+    match (
+        nix::sys::stat::fstat(a.as_fd().as_raw_fd()),
+        nix::sys::stat::fstat(b.as_fd().as_raw_fd()),
+    ) {
+        (Ok(x), Ok(y)) => x.st_dev == y.st_dev && x.st_ino == y.st_ino,
+        // Unknown: assume shared, the safe side.
+        _ => true,
     }
 }
 
