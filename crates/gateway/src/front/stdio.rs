@@ -5,9 +5,10 @@
 //! runtime: with `wrap`'s single-threaded runtime, a message then goes from stdin through the
 //! relay to the server and back to stdout without any thread hand-off. Otherwise (a terminal,
 //! a file, stderr on the stdout pipe) two plain OS threads do the blocking I/O (tokio's own
-//! stdin/stdout go through the blocking pool, one hand-off per read or write). Either way the reader frames stdin with the line cap and
-//! answers an over-long line itself with a JSON-RPC error; the writer writes each message as
-//! one line and writes whatever is queued at once, so no message waits in a buffer.
+//! stdin/stdout go through the blocking pool, one hand-off per read or write). Either way the
+//! reader frames stdin with the line cap and answers an over-long line itself with a JSON-RPC
+//! error; the writer writes each message as one line and writes whatever is queued at once,
+//! so no message waits in a buffer.
 
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
