@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::LazyLock;
+use std::sync::OnceLock;
 
 use regex::Regex;
 
@@ -36,37 +36,84 @@ pub const RULE_IDS: &[&str] = &[
 
 type Meta = regex_automata::meta::Regex;
 
-struct Pii {
-    email: Option<Regex>,
-    card: Option<Meta>,
-    iban: Option<Meta>,
-    ssn: Option<Meta>,
-    nino: Option<Meta>,
-    phone: Option<Meta>,
-    ipv4: Option<Meta>,
-    ipv6: Option<Meta>,
-    dl: Option<Regex>,
+/// A regex compiled on its first use: a process holds only the PII regexes its traffic
+/// needs (the number-shaped ones are large: Unicode `\d` in bounded repetitions). `None`
+/// inside means the pattern does not compile; the scan then fails closed over the stretch
+/// the regex would have searched, and `every_regex_compiles` keeps that from shipping.
+struct Lazy<R> {
+    cell: OnceLock<Option<R>>,
+    src: &'static str,
 }
 
-static PII: LazyLock<Pii> = LazyLock::new(|| {
-    Pii {
-    email: Regex::new(r"(?i)\b[a-z0-9](?:[a-z0-9._%+-]{0,63})@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b").ok(),
-    card: Meta::new(r"\b(?:\d[ -]?){11,18}\d\b").ok(),
-    iban: Meta::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b").ok(),
-    ssn: Meta::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b").ok(),
-    nino: Meta::new(r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b").ok(),
-    phone: Meta::new(
-        r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,8}(?:[ .-]\(?\d{1,8}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
-    )
-    .ok(),
-    ipv4: Meta::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b").ok(),
-    ipv6: Meta::new(r"(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?").ok(),
-    dl: Regex::new(
-        r"(?i)\b(?:driver'?s?|driving)[ _-]?(?:licen[cs]e|lic\.?|permit)(?:[ _-]?(?:number|no\.?|num|#|id))?\b[^\n\d]{0,20}?\b([A-Z]{1,2}[- ]?\d{4,14}|\d{5,15}|\d{2,4}-\d{2,4}-\d{2,5}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)\b",
-    )
-    .ok(),
+/// The two regex types the scanner uses.
+trait Compile: Sized {
+    fn compile(src: &str) -> Option<Self>;
 }
-});
+
+impl Compile for Regex {
+    fn compile(src: &str) -> Option<Self> {
+        Regex::new(src).ok()
+    }
+}
+
+impl Compile for Meta {
+    fn compile(src: &str) -> Option<Self> {
+        Meta::new(src).ok()
+    }
+}
+
+impl<R: Compile> Lazy<R> {
+    const fn new(src: &'static str) -> Self {
+        Lazy {
+            cell: OnceLock::new(),
+            src,
+        }
+    }
+
+    fn get(&self) -> Option<&R> {
+        self.cell.get_or_init(|| R::compile(self.src)).as_ref()
+    }
+}
+
+struct Pii {
+    email: Lazy<Regex>,
+    card: Lazy<Meta>,
+    iban: Lazy<Meta>,
+    ssn: Lazy<Meta>,
+    nino: Lazy<Meta>,
+    phone: Lazy<Meta>,
+    ipv4: Lazy<Meta>,
+    ipv6: Lazy<Meta>,
+    dl: Lazy<Regex>,
+}
+
+impl Pii {
+    const fn new() -> Pii {
+        Pii {
+            email: Lazy::new(
+                r"(?i)\b[a-z0-9](?:[a-z0-9._%+-]{0,63})@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}\b",
+            ),
+            card: Lazy::new(r"\b(?:\d[ -]?){11,18}\d\b"),
+            iban: Lazy::new(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b"),
+            ssn: Lazy::new(r"\b(\d{3})([- ]?)(\d{2})([- ]?)(\d{4})\b"),
+            nino: Lazy::new(
+                r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b",
+            ),
+            phone: Lazy::new(
+                r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,8}(?:[ .-]\(?\d{1,8}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
+            ),
+            ipv4: Lazy::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
+            ipv6: Lazy::new(
+                r"(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?",
+            ),
+            dl: Lazy::new(
+                r"(?i)\b(?:driver'?s?|driving)[ _-]?(?:licen[cs]e|lic\.?|permit)(?:[ _-]?(?:number|no\.?|num|#|id))?\b[^\n\d]{0,20}?\b([A-Z]{1,2}[- ]?\d{4,14}|\d{5,15}|\d{2,4}-\d{2,4}-\d{2,5}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)\b",
+            ),
+        }
+    }
+}
+
+static PII: Pii = Pii::new();
 
 /// A maximal run of bytes that a number-shaped PII match may contain, with counts that
 /// tell which rules can possibly match inside it.
@@ -249,27 +296,32 @@ fn captures_in<'a>(
 
 /// Scans `text` for structured PII and returns findings sorted by start offset.
 pub fn scan(text: &str) -> Vec<Finding> {
-    scan_with(text, false)
+    scan_with(&PII, text, false)
 }
 
 /// `whole` runs every regex over the whole text instead of the segments: the reference the
 /// segment gating is tested against.
-fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
-    let p = &*PII;
+fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
     let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
+    // spans of rules whose regex does not compile (fail closed), kept out of overlap
+    // resolution so that nothing else can shrink them
+    let mut failed: Vec<(usize, usize, &'static str)> = Vec::new();
     let bytes = text.as_bytes();
     let has_at = memchr_byte(bytes, b'@');
     let has_digit = bytes.iter().any(u8::is_ascii_digit);
 
     if has_at {
-        if let Some(re) = &p.email {
-            for m in re.find_iter(text) {
-                out.push((m.start(), m.end(), "email"));
+        match p.email.get() {
+            Some(re) => {
+                for m in re.find_iter(text) {
+                    out.push((m.start(), m.end(), "email"));
+                }
             }
+            None => failed.push((0, text.len(), "email")),
         }
     }
     if !has_digit {
-        return finish(out);
+        return finish(out, failed);
     }
     let all = [Segment {
         start: 0,
@@ -287,25 +339,26 @@ fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
         c.get_group(i)
             .map(|s| (s.start, s.end, &text[s.start..s.end]))
     };
-    if let Some(re) = &p.card {
-        for m in matches_in(re, text, &segs, |s| s.digits >= 12) {
+    let card_gate = |s: &Segment| s.digits >= 12;
+    if let Some(re) = segment_regex(&p.card, &segs, card_gate, "credit-card", &mut failed) {
+        for m in matches_in(re, text, &segs, card_gate) {
             let (s, e) = (m.start(), m.end());
             if valid_card(&text[s..e], || context_before(text, s, CARD_WORDS)) {
                 out.push((s, e, "credit-card"));
             }
         }
     }
-    if let Some(re) = &p.iban {
-        for m in matches_in(re, text, &segs, |s| {
-            s.digits >= 2 && s.upper >= 2 && s.end - s.start >= 12
-        }) {
+    let iban_gate = |s: &Segment| s.digits >= 2 && s.upper >= 2 && s.end - s.start >= 12;
+    if let Some(re) = segment_regex(&p.iban, &segs, iban_gate, "iban", &mut failed) {
+        for m in matches_in(re, text, &segs, iban_gate) {
             if valid_iban(&text[m.range()]) {
                 out.push((m.start(), m.end(), "iban"));
             }
         }
     }
-    if let Some(re) = &p.ssn {
-        for c in captures_in(re, text, &segs, |s| s.digits >= 9) {
+    let ssn_gate = |s: &Segment| s.digits >= 9;
+    if let Some(re) = segment_regex(&p.ssn, &segs, ssn_gate, "us-ssn", &mut failed) {
+        for c in captures_in(re, text, &segs, ssn_gate) {
             let (Some(all), Some(a), Some(s1), Some(g), Some(s2), Some(s)) = (
                 span(&c, 0),
                 span(&c, 1),
@@ -340,8 +393,9 @@ fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
             out.push((all.0, all.1, "us-ssn"));
         }
     }
-    if let Some(re) = &p.nino {
-        for c in captures_in(re, text, &segs, |s| s.digits >= 6) {
+    let nino_gate = |s: &Segment| s.digits >= 6;
+    if let Some(re) = segment_regex(&p.nino, &segs, nino_gate, "uk-nino", &mut failed) {
+        for c in captures_in(re, text, &segs, nino_gate) {
             let (Some(all), Some(prefix)) = (span(&c, 0), span(&c, 1)) else {
                 continue;
             };
@@ -356,14 +410,23 @@ fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
             out.push((all.0, all.1, "uk-nino"));
         }
     }
-    if let Some(re) = &p.dl {
-        for c in re.captures_iter(text) {
-            let Some(m) = c.get(1) else { continue };
-            out.push((m.start(), m.end(), "driver-license"));
+    // every match starts with `driv` in some case (no non-ASCII character folds to one of
+    // those letters: `licence_words_fold_only_to_ascii`), so text without it skips the
+    // regex and never compiles it
+    if mentions_driv(bytes) {
+        match p.dl.get() {
+            Some(re) => {
+                for c in re.captures_iter(text) {
+                    let Some(m) = c.get(1) else { continue };
+                    out.push((m.start(), m.end(), "driver-license"));
+                }
+            }
+            None => failed.push((0, text.len(), "driver-license")),
         }
     }
-    if let Some(re) = &p.ipv4 {
-        for m in matches_in(re, text, &segs, |s| s.digits >= 4 && s.dots >= 3) {
+    let ipv4_gate = |s: &Segment| s.digits >= 4 && s.dots >= 3;
+    if let Some(re) = segment_regex(&p.ipv4, &segs, ipv4_gate, "ip-address", &mut failed) {
+        for m in matches_in(re, text, &segs, ipv4_gate) {
             if text[m.range()].parse::<Ipv4Addr>().is_ok()
                 && !looks_like_version(text, m.start(), m.end())
             {
@@ -372,13 +435,14 @@ fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
         }
     }
     if memchr_byte(bytes, b':') {
-        if let Some(re) = &p.ipv6 {
-            let v6 = if whole {
-                all.to_vec()
-            } else {
-                ipv6_segments(bytes)
-            };
-            for m in matches_in(re, text, &v6, |s| s.dots >= 2) {
+        let v6 = if whole {
+            all.to_vec()
+        } else {
+            ipv6_segments(bytes)
+        };
+        let ipv6_gate = |s: &Segment| s.dots >= 2;
+        if let Some(re) = segment_regex(&p.ipv6, &v6, ipv6_gate, "ip-address", &mut failed) {
+            for m in matches_in(re, text, &v6, ipv6_gate) {
                 let s = &text[m.range()];
                 if s.len() >= 6
                     && s.matches(':').count() >= 2
@@ -391,14 +455,48 @@ fn scan_with(text: &str, whole: bool) -> Vec<Finding> {
             }
         }
     }
-    if let Some(re) = &p.phone {
-        for m in matches_in(re, text, &segs, |s| s.digits >= 7) {
+    let phone_gate = |s: &Segment| s.digits >= 7;
+    if let Some(re) = segment_regex(&p.phone, &segs, phone_gate, "phone", &mut failed) {
+        for m in matches_in(re, text, &segs, phone_gate) {
             if is_phone(text, m.start(), m.end()) {
                 out.push((m.start(), m.end(), "phone"));
             }
         }
     }
-    finish(out)
+    finish(out, failed)
+}
+
+/// The regex of a segment rule, compiled only once some segment passes the rule's gate.
+/// If it does not compile, every such segment (the stretch the regex would have searched)
+/// goes to `failed` as a finding of `rule`, and `None` is returned.
+fn segment_regex<'a, R: Compile>(
+    lazy: &'a Lazy<R>,
+    segs: &[Segment],
+    gate: impl Fn(&Segment) -> bool,
+    rule: &'static str,
+    failed: &mut Vec<(usize, usize, &'static str)>,
+) -> Option<&'a R> {
+    if !segs.iter().any(&gate) {
+        return None;
+    }
+    let re = lazy.get();
+    if re.is_none() {
+        failed.extend(
+            segs.iter()
+                .filter(|s| gate(s))
+                .map(|s| (s.start, s.end, rule)),
+        );
+    }
+    re
+}
+
+/// True when `driv` occurs in any ASCII case: a necessary condition of the licence rule.
+fn mentions_driv(bytes: &[u8]) -> bool {
+    memchr::memchr2_iter(b'd', b'D', bytes).any(|i| {
+        bytes
+            .get(i + 1..i + 4)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"riv"))
+    })
 }
 
 fn memchr_byte(hay: &[u8], b: u8) -> bool {
@@ -406,7 +504,11 @@ fn memchr_byte(hay: &[u8], b: u8) -> bool {
 }
 
 /// Resolves overlaps: the earlier rule in [`RULE_IDS`] and then the longer span wins.
-fn finish(mut v: Vec<(usize, usize, &'static str)>) -> Vec<Finding> {
+/// `failed` (spans of rules that could not run) are added after resolution, whole.
+fn finish(
+    mut v: Vec<(usize, usize, &'static str)>,
+    failed: Vec<(usize, usize, &'static str)>,
+) -> Vec<Finding> {
     let rank = |r: &str| RULE_IDS.iter().position(|x| *x == r).unwrap_or(usize::MAX);
     v.sort_by(|a, b| {
         rank(a.2)
@@ -419,6 +521,7 @@ fn finish(mut v: Vec<(usize, usize, &'static str)>) -> Vec<Finding> {
             kept.push(c);
         }
     }
+    kept.extend(failed);
     kept.sort();
     kept.into_iter()
         .map(|(start, end, rule)| Finding {
@@ -806,8 +909,96 @@ mod tests {
             ], 0..24)
         ) {
             let text: String = parts.concat();
-            prop_assert_eq!(scan_with(&text, false), scan_with(&text, true));
+            prop_assert_eq!(scan_with(&PII, &text, false), scan_with(&PII, &text, true));
         }
+    }
+
+    #[test]
+    fn every_regex_compiles() {
+        // Compiled lazily in production: build each one here so a broken pattern cannot ship.
+        let p = Pii::new();
+        assert!(p.email.get().is_some());
+        assert!(p.card.get().is_some());
+        assert!(p.iban.get().is_some());
+        assert!(p.ssn.get().is_some());
+        assert!(p.nino.get().is_some());
+        assert!(p.phone.get().is_some());
+        assert!(p.ipv4.get().is_some());
+        assert!(p.ipv6.get().is_some());
+        assert!(p.dl.get().is_some());
+    }
+
+    #[test]
+    fn regexes_compile_only_when_needed() {
+        let p = Pii::new();
+        assert!(scan_with(&p, "plain words, no digits", false).is_empty());
+        assert!(scan_with(&p, "version 2025-06-18, build 12", false).is_empty());
+        let built = |p: &Pii| {
+            [
+                p.email.cell.get().is_some(),
+                p.card.cell.get().is_some(),
+                p.iban.cell.get().is_some(),
+                p.ssn.cell.get().is_some(),
+                p.nino.cell.get().is_some(),
+                p.phone.cell.get().is_some(),
+                p.ipv4.cell.get().is_some(),
+                p.ipv6.cell.get().is_some(),
+                p.dl.cell.get().is_some(),
+            ]
+        };
+        // `2025-06-18` has 8 digits: phone (7) and NINO (6) may match there, nothing else
+        assert_eq!(
+            built(&p),
+            [false, false, false, false, true, true, false, false, false]
+        );
+        assert_eq!(
+            scan_with(&p, "mail a@example.com", false).len(),
+            1,
+            "e-mail still found"
+        );
+        assert!(p.email.cell.get().is_some());
+    }
+
+    /// A PII regex that does not compile reports the stretch it would have searched.
+    #[test]
+    fn a_regex_that_does_not_compile_fails_closed() {
+        let t = "order 17, card 4111 1111 1111 1111 today; mail a@example.com";
+        let p = Pii::new();
+        p.card.cell.set(None).unwrap();
+        let f = scan_with(&p, t, false);
+        let card = t.find("4111").unwrap();
+        assert!(
+            f.iter().any(|f| f.rule == "credit-card"
+                && f.start <= card
+                && f.end >= card + "4111 1111 1111 1111".len()),
+            "{f:?}"
+        );
+        assert!(f.iter().any(|f| f.rule == "email"), "{f:?}");
+        let p = Pii::new();
+        p.dl.cell.set(None).unwrap();
+        let t = "Driver license: D1234567";
+        let f = scan_with(&p, t, false);
+        assert!(
+            f.iter()
+                .any(|f| f.rule == "driver-license" && f.start == 0 && f.end == t.len()),
+            "{f:?}"
+        );
+    }
+
+    /// The licence rule is gated on `driv` in ASCII case only; sound because under the
+    /// regex crate's case folding no other character matches one of those letters.
+    #[test]
+    fn licence_words_fold_only_to_ascii() {
+        let re = Regex::new(r"(?i)^[driv]$").unwrap();
+        let mut buf = [0u8; 4];
+        let folded: Vec<char> = (0..=0x10ffffu32)
+            .filter_map(char::from_u32)
+            .filter(|c| re.is_match(c.encode_utf8(&mut buf)))
+            .collect();
+        assert_eq!(folded, vec!['D', 'I', 'R', 'V', 'd', 'i', 'r', 'v']);
+        assert!(mentions_driv(b"DRIVING licence"));
+        assert!(mentions_driv(b"x dRiv"));
+        assert!(!mentions_driv(b"dri v d"));
     }
 
     #[test]
@@ -817,7 +1008,7 @@ mod tests {
             "AB 12 34 56 C and GB82 WEST 1234 5698 7654 32 at 10.0.0.1 or fe80::1:2 2001:db8::7",
             "id=12345678901 v1.2.3.4 10:20:30 (0)20 7946 0958 \u{663}\u{664}\u{665}-\u{666}\u{667}-1234",
         ] {
-            assert_eq!(scan_with(t, false), scan_with(t, true), "{t}");
+            assert_eq!(scan_with(&PII, t, false), scan_with(&PII, t, true), "{t}");
         }
     }
 

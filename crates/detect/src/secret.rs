@@ -4,7 +4,8 @@
 //! 1. one aho-corasick pass (ASCII case-insensitive) finds every rule keyword;
 //! 2. texts with no keyword stop there (the common case for tool output);
 //! 3. token rules whose keyword occurred run their regex over the text; context rules run
-//!    an anchored regex right behind each keyword occurrence;
+//!    an anchored regex right behind each keyword occurrence; each regex is compiled on its
+//!    rule's first keyword hit, so a process only holds the rules its traffic triggers;
 //! 4. candidates pass entropy, placeholder and stop-word filters; overlaps are resolved
 //!    so that a specific rule beats the generic one.
 //!
@@ -14,7 +15,7 @@ mod allowlist;
 pub mod rules;
 
 use std::borrow::Cow;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexBuilder};
@@ -102,24 +103,21 @@ struct Cand {
     rank: u8,
 }
 
-struct Compiled {
-    def: &'static RuleDef,
-    re: Regex,
-}
+/// A regex compiled on first use. `None` inside means it does not compile: the scan then
+/// fails closed (see [`Engine::fail_closed`]); `every_table_rule_compiles` keeps such a
+/// rule from shipping.
+type LazyRegex = OnceLock<Option<Regex>>;
 
 struct Engine {
     ac: Option<AhoCorasick>,
     /// For each aho-corasick pattern: which rules it triggers.
     owners: Vec<Vec<Owner>>,
-    table: Vec<Option<Compiled>>,
-    private_key: Option<Regex>,
-    url_password: Option<Regex>,
-    conn_string: Option<Regex>,
-    auth_header: Option<Regex>,
-    curl_user: Option<Regex>,
-    generic_value: Option<Regex>,
+    /// One lazily compiled regex per row of [`RULES`] (same index). Compiling all ~180 at
+    /// once held about 7 MiB in a gateway that only ever sees a handful of them.
+    table: Vec<LazyRegex>,
+    /// The regexes of the [`Special`] rules, indexed by `Special as usize`.
+    specials: [LazyRegex; 6],
 }
-
 /// The assignment between a name and its value: `=`, `:`, `:=`, `=>`, `||`, `?=`, `,`
 /// with optional quotes and spaces (the shape gitleaks uses for keyed rules).
 const ASSIGN: &str =
@@ -159,18 +157,10 @@ impl Engine {
                     owners.push(vec![owner]);
                 }
             };
-        let mut table = Vec::with_capacity(RULES.len());
         for (i, def) in RULES.iter().enumerate() {
             for kw in def.keywords {
                 add(kw, Owner::Table(i), &mut patterns, &mut owners);
             }
-            let src: Cow<'_, str> = match def.shape {
-                Shape::Token => Cow::Borrowed(def.pattern),
-                Shape::Assigned => Cow::Owned(format!("{ASSIGN}({}){VALUE_END}", def.pattern)),
-            };
-            // long bounded repetitions of Unicode classes need more than the default size limit
-            let re = build_regex(&src);
-            table.push(re.map(|re| Compiled { def, re }));
         }
         for kw in ["-----begin", "-----begin "] {
             add(
@@ -235,33 +225,49 @@ impl Engine {
         Engine {
             ac,
             owners,
-            table,
-            private_key: build_regex(
-                r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{16,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,\\-]{16,})",
-            ),
-            url_password: build_regex(
-                r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:@/?#'\x22<>]{0,64}:([^\s@/?'\x22<>]{1,128})@[\w.\[\]-]{1,255}",
-            ),
-            conn_string: build_regex(
-                r#"(?i)\b(?:password|pwd)\s*=\s*("[^"\n]{1,128}"|'[^'\n]{1,128}'|[^;'"\s][^;'"\n]{0,127})"#,
-            ),
-            auth_header: build_regex(
-                r#"(?i)\b(?:authorization|proxy-authorization)\s*[:=]\s*(?:(?:basic|bearer|token|api-token|apikey|digest|sso-key|otoken)\s+)?([\w=~@.+/-]{8,}(?::[\w=~@.+/-]+)?)|(?:^|["'\s])(?:x-(?:[a-z0-9]+-)*(?:api-?key|api-?token|auth-token|access-token|token|secret)|api-?key|api-?token|token|auth-token|access-token|private-token)\s*:\s*([\w=~@.+/-]{8,})"#,
-            ),
-            curl_user: build_regex(
-                r#"\s(?:-u|--user)(?:=|[ \t]{1,5})("[^"\n]*"(?::"[^"\n]*")?|'[^'\n]*'|[^\s"']+(?:'[^'\n]*'|"[^"\n]*")?)"#,
-            ),
-            generic_value: build_regex(&format!(
-                r#"{ASSIGN}([\w.=~+/-]{{10,150}}|[a-zA-Z0-9][a-zA-Z0-9+/]{{11,}}={{0,3}}){VALUE_END}"#
-            )),
+            table: RULES.iter().map(|_| OnceLock::new()).collect(),
+            specials: Default::default(),
         }
+    }
+
+    /// The regex of table rule `i`, compiled on first use.
+    fn table_regex(&self, i: usize) -> Option<&Regex> {
+        let def = RULES.get(i)?;
+        self.table
+            .get(i)?
+            .get_or_init(|| build_regex(&table_source(def)))
+            .as_ref()
+    }
+
+    /// The regex of a special rule, compiled on first use.
+    fn special_regex(&self, s: Special) -> Option<&Regex> {
+        self.specials
+            .get(s as usize)?
+            .get_or_init(|| build_regex(&special_source(s)))
+            .as_ref()
+    }
+
+    /// The candidate reported when rule `rule` cannot run because its regex does not
+    /// compile: the whole stretch its regex would have searched, so a secret it was meant
+    /// to find is redacted rather than let through.
+    fn fail_closed(rule: &'static str, start: usize, end: usize, out: &mut Vec<Cand>) {
+        out.push(Cand {
+            rule,
+            start,
+            end,
+            rank: 0,
+        });
     }
 
     fn collect(&self, text: &str, out: &mut Vec<Cand>) {
         if text.is_empty() {
             return;
         }
-        let Some(ac) = &self.ac else { return };
+        let Some(ac) = &self.ac else {
+            // no keyword search, no rule can run: fail closed
+            Self::fail_closed(GENERIC_RULE, 0, text.len(), out);
+            return;
+        };
         let mut token_done = vec![false; self.table.len()];
         let mut special_done = [false; 6];
         for m in ac.find_overlapping_iter(text) {
@@ -271,19 +277,17 @@ impl Engine {
             for owner in owners {
                 match *owner {
                     Owner::Table(i) => {
-                        let Some(Some(c)) = self.table.get(i) else {
-                            continue;
-                        };
-                        match c.def.shape {
+                        let Some(def) = RULES.get(i) else { continue };
+                        match def.shape {
                             Shape::Token => {
                                 if !token_done[i] {
                                     token_done[i] = true;
-                                    self.run_token(c, text, out);
+                                    self.run_token(i, def, text, out);
                                 }
                             }
                             Shape::Assigned => {
                                 if keyword_case_ok(&text[m.start()..m.end()]) {
-                                    self.run_assigned(c, text, m.end(), out);
+                                    self.run_assigned(i, def, text, m.end(), out);
                                 }
                             }
                         }
@@ -305,21 +309,23 @@ impl Engine {
         }
     }
 
-    fn run_token(&self, c: &Compiled, text: &str, out: &mut Vec<Cand>) {
-        for caps in c.re.captures_iter(text) {
+    fn run_token(&self, i: usize, def: &'static RuleDef, text: &str, out: &mut Vec<Cand>) {
+        let Some(re) = self.table_regex(i) else {
+            return Self::fail_closed(def.id, 0, text.len(), out);
+        };
+        for caps in re.captures_iter(text) {
             let Some(m) = caps.get(1).or_else(|| caps.get(0)) else {
                 continue;
             };
             let secret = m.as_str();
-            if secret.is_empty() || !passes_entropy(secret, c.def.entropy) || is_placeholder(secret)
-            {
+            if secret.is_empty() || !passes_entropy(secret, def.entropy) || is_placeholder(secret) {
                 continue;
             }
-            if c.def.id == "aws-access-key" && secret.ends_with("EXAMPLE") {
+            if def.id == "aws-access-key" && secret.ends_with("EXAMPLE") {
                 continue;
             }
             out.push(Cand {
-                rule: c.def.id,
+                rule: def.id,
                 start: m.start(),
                 end: m.end(),
                 rank: 0,
@@ -327,12 +333,22 @@ impl Engine {
         }
     }
 
-    fn run_assigned(&self, c: &Compiled, text: &str, from: usize, out: &mut Vec<Cand>) {
+    fn run_assigned(
+        &self,
+        i: usize,
+        def: &'static RuleDef,
+        text: &str,
+        from: usize,
+        out: &mut Vec<Cand>,
+    ) {
         if !assignment_follows(text, from) {
             return;
         }
         let window = window_from(text, from, 600);
-        let Some(caps) = c.re.captures(window) else {
+        let Some(re) = self.table_regex(i) else {
+            return Self::fail_closed(def.id, from, from + window.len(), out);
+        };
+        let Some(caps) = re.captures(window) else {
             return;
         };
         let Some(m) = caps.get(1) else { return };
@@ -340,11 +356,11 @@ impl Engine {
             return;
         }
         let secret = m.as_str();
-        if !passes_entropy(secret, c.def.entropy) || is_placeholder(secret) {
+        if !passes_entropy(secret, def.entropy) || is_placeholder(secret) {
             return;
         }
         out.push(Cand {
-            rule: c.def.id,
+            rule: def.id,
             start: from + m.start(),
             end: from + m.end(),
             rank: 1,
@@ -352,9 +368,11 @@ impl Engine {
     }
 
     fn run_special(&self, s: Special, text: &str, out: &mut Vec<Cand>) {
+        let Some(re) = self.special_regex(s) else {
+            return Self::fail_closed(special_id(s), 0, text.len(), out);
+        };
         match s {
             Special::PrivateKey => {
-                let Some(re) = &self.private_key else { return };
                 for m in re.find_iter(text) {
                     let body = m.as_str();
                     // A header with nothing but a placeholder line inside is documentation.
@@ -379,7 +397,6 @@ impl Engine {
                 }
             }
             Special::UrlPassword => {
-                let Some(re) = &self.url_password else { return };
                 for caps in re.captures_iter(text) {
                     let Some(m) = caps.get(1) else { continue };
                     let pw = m.as_str();
@@ -395,7 +412,6 @@ impl Engine {
                 }
             }
             Special::ConnString => {
-                let Some(re) = &self.conn_string else { return };
                 for caps in re.captures_iter(text) {
                     let (Some(all), Some(m)) = (caps.get(0), caps.get(1)) else {
                         continue;
@@ -439,7 +455,6 @@ impl Engine {
                 }
             }
             Special::AuthHeader => {
-                let Some(re) = &self.auth_header else { return };
                 for caps in re.captures_iter(text) {
                     let Some(m) = caps.get(1).or_else(|| caps.get(2)) else {
                         continue;
@@ -471,7 +486,6 @@ impl Engine {
                 }
             }
             Special::CurlUser => {
-                let Some(re) = &self.curl_user else { return };
                 for caps in re.captures_iter(text) {
                     let Some(m) = caps.get(1) else { continue };
                     let raw = m.as_str();
@@ -510,14 +524,14 @@ impl Engine {
     }
 
     fn run_generic(&self, text: &str, kw_start: usize, kw_end: usize, out: &mut Vec<Cand>) {
-        let Some(re) = &self.generic_value else {
-            return;
-        };
         // the value regex starts with ASSIGN: no operator, no match
         if !assignment_follows(text, kw_end) {
             return;
         }
         let window = window_from(text, kw_end, 400);
+        let Some(re) = self.special_regex(Special::Generic) else {
+            return Self::fail_closed(GENERIC_RULE, kw_end, kw_end + window.len(), out);
+        };
         let Some(caps) = re.captures(window) else {
             return;
         };
@@ -554,6 +568,51 @@ impl Engine {
             end: kw_end + m.end(),
             rank: 2,
         });
+    }
+}
+
+/// The regex source of a table rule: token patterns as written, assigned values behind
+/// [`ASSIGN`].
+fn table_source(def: &RuleDef) -> Cow<'static, str> {
+    match def.shape {
+        Shape::Token => Cow::Borrowed(def.pattern),
+        Shape::Assigned => Cow::Owned(format!("{ASSIGN}({}){VALUE_END}", def.pattern)),
+    }
+}
+
+/// The rule id a special rule reports.
+fn special_id(s: Special) -> &'static str {
+    match s {
+        Special::PrivateKey => PRIVATE_KEY_RULE,
+        Special::UrlPassword => URL_PASSWORD_RULE,
+        Special::ConnString => CONNECTION_STRING_RULE,
+        Special::AuthHeader => AUTH_HEADER_RULE,
+        Special::CurlUser => CURL_USER_RULE,
+        Special::Generic => GENERIC_RULE,
+    }
+}
+
+/// The regex source of a special rule.
+fn special_source(s: Special) -> Cow<'static, str> {
+    match s {
+        Special::PrivateKey => Cow::Borrowed(
+            r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]{16,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,\\-]{16,})",
+        ),
+        Special::UrlPassword => Cow::Borrowed(
+            r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:@/?#'\x22<>]{0,64}:([^\s@/?'\x22<>]{1,128})@[\w.\[\]-]{1,255}",
+        ),
+        Special::ConnString => Cow::Borrowed(
+            r#"(?i)\b(?:password|pwd)\s*=\s*("[^"\n]{1,128}"|'[^'\n]{1,128}'|[^;'"\s][^;'"\n]{0,127})"#,
+        ),
+        Special::AuthHeader => Cow::Borrowed(
+            r#"(?i)\b(?:authorization|proxy-authorization)\s*[:=]\s*(?:(?:basic|bearer|token|api-token|apikey|digest|sso-key|otoken)\s+)?([\w=~@.+/-]{8,}(?::[\w=~@.+/-]+)?)|(?:^|["'\s])(?:x-(?:[a-z0-9]+-)*(?:api-?key|api-?token|auth-token|access-token|token|secret)|api-?key|api-?token|token|auth-token|access-token|private-token)\s*:\s*([\w=~@.+/-]{8,})"#,
+        ),
+        Special::CurlUser => Cow::Borrowed(
+            r#"\s(?:-u|--user)(?:=|[ \t]{1,5})("[^"\n]*"(?::"[^"\n]*")?|'[^'\n]*'|[^\s"']+(?:'[^'\n]*'|"[^"\n]*")?)"#,
+        ),
+        Special::Generic => Cow::Owned(format!(
+            r#"{ASSIGN}([\w.=~+/-]{{10,150}}|[a-zA-Z0-9][a-zA-Z0-9+/]{{11,}}={{0,3}}){VALUE_END}"#
+        )),
     }
 }
 
@@ -1145,17 +1204,105 @@ mod tests {
 
     #[test]
     fn every_table_rule_compiles() {
-        let engine = &*ENGINE;
-        for (def, c) in RULES.iter().zip(&engine.table) {
-            assert!(c.is_some(), "rule {} does not compile", def.id);
+        // Regexes compile lazily in production; a rule that does not compile would only
+        // show on its first keyword hit (and then redact fail-closed). Build every one here
+        // so that no broken rule ships.
+        let engine = Engine::build();
+        assert_eq!(engine.table.len(), RULES.len());
+        for (i, def) in RULES.iter().enumerate() {
+            assert!(
+                engine.table_regex(i).is_some(),
+                "rule {} does not compile",
+                def.id
+            );
         }
         assert!(engine.ac.is_some());
-        assert!(engine.private_key.is_some());
-        assert!(engine.url_password.is_some());
-        assert!(engine.conn_string.is_some());
-        assert!(engine.auth_header.is_some());
-        assert!(engine.curl_user.is_some());
-        assert!(engine.generic_value.is_some());
+        for s in [
+            Special::PrivateKey,
+            Special::UrlPassword,
+            Special::ConnString,
+            Special::AuthHeader,
+            Special::CurlUser,
+            Special::Generic,
+        ] {
+            assert!(engine.special_regex(s).is_some(), "{s:?} does not compile");
+            assert_eq!(
+                engine.specials[s as usize].get().map(Option::is_some),
+                Some(true)
+            );
+        }
+    }
+
+    #[test]
+    fn regexes_compile_only_on_a_keyword_hit() {
+        let engine = Engine::build();
+        let mut out = Vec::new();
+        engine.collect("The quick brown fox. Nothing here.", &mut out);
+        assert!(out.is_empty());
+        assert!(engine.table.iter().all(|c| c.get().is_none()));
+        assert!(engine.specials.iter().all(|c| c.get().is_none()));
+        let t = format!("token: ghp_{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2z4A");
+        engine.collect(&t, &mut out);
+        assert_eq!(resolve(out).len(), 1);
+        let built: Vec<&str> = RULES
+            .iter()
+            .zip(&engine.table)
+            .filter(|(_, c)| c.get().is_some())
+            .map(|(d, _)| d.id)
+            .collect();
+        assert!(built.contains(&"github-pat"), "{built:?}");
+        assert!(built.len() < 10, "{built:?}");
+    }
+
+    /// A rule whose regex does not compile redacts the whole stretch it would have
+    /// searched instead of letting its secrets through.
+    #[test]
+    fn a_rule_that_does_not_compile_fails_closed() {
+        let pat = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2z4A");
+        let text = format!("log line\ntoken: {pat}\nmore");
+        let token_rule = RULES.iter().position(|d| d.id == "github-pat").unwrap();
+        let engine = Engine::build();
+        engine.table[token_rule].set(None).unwrap();
+        let mut out = Vec::new();
+        engine.collect(&text, &mut out);
+        let f = resolve(out);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            (f[0].rule.as_ref(), f[0].start, f[0].end),
+            ("github-pat", 0, text.len())
+        );
+
+        // keyed rule: the window behind the keyword
+        let t = "HEROKU_API_KEY=3f6c2a1b-9d4e-4c7a-8b2f-1e0d9c8b7a65 rest";
+        let keyed = RULES.iter().position(|d| d.id == "heroku-api-key").unwrap();
+        let engine = Engine::build();
+        engine.table[keyed].set(None).unwrap();
+        let mut out = Vec::new();
+        engine.collect(t, &mut out);
+        let f = resolve(out);
+        let secret = t.find("3f6c").unwrap();
+        assert!(
+            f.iter()
+                .any(|f| f.rule == "heroku-api-key" && f.start <= secret && f.end == t.len()),
+            "{f:?}"
+        );
+
+        // special rule: generic
+        let t = "api_key = \"q8Zr2VbX4nT7mK1pW9sLc3Hd\"";
+        let engine = Engine::build();
+        engine.specials[Special::Generic as usize]
+            .set(None)
+            .unwrap();
+        engine.specials[Special::AuthHeader as usize]
+            .set(None)
+            .unwrap();
+        let mut out = Vec::new();
+        engine.collect(t, &mut out);
+        let f = resolve(out);
+        let secret = t.find("q8Zr").unwrap();
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].rule, GENERIC_RULE);
+        assert!(f[0].start <= secret && f[0].end == t.len(), "{f:?}");
     }
 
     #[test]
