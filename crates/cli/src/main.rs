@@ -24,6 +24,8 @@ enum Command {
     /// Inspect and validate configuration files.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// Audit config files for CI: sandbox off/best-effort and config errors (exit 0/1/2).
+    Scan(cmd::scan::Args),
     /// Rewrite a host's MCP config so each server runs behind `mcpwall wrap`.
     Install(cmd::install::Args),
     /// Engage the kill switch: every running mcpwall of this config refuses tool calls.
@@ -51,6 +53,7 @@ fn main() -> ExitCode {
         Command::Wrap(a) => cmd::wrap::run(a),
         Command::Serve(a) => cmd::serve::run(a),
         Command::Config(c) => cmd::config::run(c),
+        Command::Scan(a) => cmd::scan::run(a),
         Command::Install(a) => cmd::install::run(a),
         Command::Kill(a) => cmd::kill::run_kill(a),
         Command::Resume(a) => cmd::kill::run_resume(a),

@@ -8,5 +8,6 @@ pub mod kill;
 pub mod lifecycle;
 pub mod ml;
 pub mod sandbox;
+pub mod scan;
 pub mod serve;
 pub mod wrap;

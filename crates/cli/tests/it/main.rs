@@ -7,6 +7,7 @@
 
 mod audit_cli;
 mod pass_env;
+mod scan;
 mod signals;
 mod wrap;
 
