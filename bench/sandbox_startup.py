@@ -70,13 +70,17 @@ def run_init(sandboxed):
     return dt
 
 
-def median_ms(fn, sandboxed):
-    fn(sandboxed)  # warm caches
-    return statistics.median(fn(sandboxed) for _ in range(N)) * 1000
+def medians_ms(fn):
+    """Direct and sandboxed runs alternate, so load changes on this shared machine hit both."""
+    fn(False), fn(True)  # warm caches
+    direct, boxed = [], []
+    for _ in range(N):
+        direct.append(fn(False))
+        boxed.append(fn(True))
+    return statistics.median(direct) * 1000, statistics.median(boxed) * 1000
 
 
-print(f"helper: {HELPER}  runs: {N}")
+print(f"helper: {HELPER}  runs: {N} each, alternating; load average {os.getloadavg()[0]:.1f}")
 for name, fn in [("true", run_true), ("mcp-init", run_init)]:
-    direct = median_ms(fn, False)
-    boxed = median_ms(fn, True)
+    direct, boxed = medians_ms(fn)
     print(f"{name:9} direct {direct:7.1f} ms  sandboxed {boxed:7.1f} ms  overhead {boxed - direct:6.1f} ms")
