@@ -20,6 +20,18 @@ pub struct HeadProvenance {
     pub evaluation: serde_json::Value,
 }
 
+/// Which pieces of a text a head was trained to score (the classifier scores the same ones).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Units {
+    /// Consecutive 128-token windows (heads trained before sentence units; the default when a
+    /// head file does not say).
+    #[default]
+    Windows,
+    /// Sentence-level units of about 16-48 tokens ([`crate::sentence_units`]).
+    Sentences,
+}
+
 /// A logistic-regression head.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Head {
@@ -29,6 +41,9 @@ pub struct Head {
     pub bias: f32,
     /// Decision threshold on the probability.
     pub threshold: f32,
+    /// The units the head scores; the text's score is the highest unit's.
+    #[serde(default)]
+    pub units: Units,
     /// Provenance of the training data.
     #[serde(default)]
     pub provenance: HeadProvenance,
@@ -92,6 +107,7 @@ mod tests {
             weights: vec![2.0, -1.0],
             bias: 0.5,
             threshold: 0.5,
+            units: Units::Windows,
             provenance: HeadProvenance::default(),
         };
         assert!((head.probability(&[0.0, 0.0]) - 0.622_459_3).abs() < 1e-6);
@@ -109,6 +125,21 @@ mod tests {
             Head::from_file(&p),
             Err(ClassifierError::Invalid { .. })
         ));
+        // A head file that does not name its units scores windows; an unknown name is refused.
+        std::fs::write(&p, r#"{"weights":[1.0],"bias":0,"threshold":0.5}"#).unwrap();
+        assert_eq!(Head::from_file(&p).unwrap().units, Units::Windows);
+        std::fs::write(
+            &p,
+            r#"{"weights":[1.0],"bias":0,"threshold":0.5,"units":"sentences"}"#,
+        )
+        .unwrap();
+        assert_eq!(Head::from_file(&p).unwrap().units, Units::Sentences);
+        std::fs::write(
+            &p,
+            r#"{"weights":[1.0],"bias":0,"threshold":0.5,"units":"pages"}"#,
+        )
+        .unwrap();
+        assert!(Head::from_file(&p).is_err());
         std::fs::write(&p, "not json").unwrap();
         assert!(Head::from_file(&p).is_err());
         assert!(matches!(
