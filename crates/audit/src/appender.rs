@@ -93,6 +93,13 @@ const MAX_FAILURES: usize = 1024;
 /// SQLite's usual size (1000 pages).
 const CHECKPOINT_EVERY: u32 = 100;
 
+/// WAL size (frames, one page each) beyond which a checkpoint runs exclusively, holding
+/// commits back until it is done. Checkpoints normally run on their own connection while
+/// commits go on (a commit never waits for a checkpoint's fsyncs); such a checkpoint cannot
+/// copy frames committed while it runs, and the WAL starts over only once every frame is
+/// copied, so under traffic with no pause the WAL would grow. About 32 MiB.
+const WAL_EXCLUSIVE_FRAMES: u64 = 8192;
+
 #[derive(Default)]
 struct Core {
     /// Queued events with when they were queued, tickets ascending and contiguous.
@@ -235,22 +242,58 @@ impl Shared {
     }
 }
 
-/// Commits what nobody waits for within `lazy`, and checkpoints the WAL.
-fn background(shared: &Shared) {
+/// Commits what nobody waits for within `lazy`, and checkpoints the WAL (on `ckpt`, a
+/// connection of its own, while commits go on; exclusively when there is no such connection
+/// or the WAL has grown past [`WAL_EXCLUSIVE_FRAMES`]).
+fn background(shared: &Shared, ckpt: Option<Store>) {
     let mut st = shared.lock();
+    // After the queue empties the thread stays on a timer for one `lazy` period before it
+    // sleeps until woken: under traffic appends then find it awake and need not wake it (a
+    // futex wake and a context switch on every request otherwise).
+    let mut lingered = false;
+    let mut exclusive_due = ckpt.is_none();
     loop {
         if st.bg_exit {
             return;
         }
-        if st.since_checkpoint >= CHECKPOINT_EVERY && !st.committing {
+        if st.since_checkpoint >= CHECKPOINT_EVERY && !exclusive_due {
+            if let Some(ckpt) = &ckpt {
+                st.since_checkpoint = 0;
+                drop(st);
+                // Not fatal when it fails: the WAL keeps the records; the next one tries again.
+                let grown = ckpt
+                    .checkpoint_wal()
+                    .map(|c| !c.complete() && c.log >= WAL_EXCLUSIVE_FRAMES)
+                    .unwrap_or(false);
+                st = shared.lock();
+                if grown {
+                    exclusive_due = true;
+                    st.since_checkpoint = CHECKPOINT_EVERY;
+                }
+                continue;
+            }
+        }
+        if st.since_checkpoint >= CHECKPOINT_EVERY && exclusive_due && !st.committing {
             st = checkpoint(shared, st);
+            exclusive_due = ckpt.is_none();
             continue;
         }
         if st.queue.is_empty() {
-            st.bg_idle = true;
-            st = shared.bg_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+            if lingered {
+                st.bg_idle = true;
+                st = shared.bg_cv.wait(st).unwrap_or_else(|p| p.into_inner());
+                lingered = false;
+            } else {
+                lingered = true;
+                st = shared
+                    .bg_cv
+                    .wait_timeout(st, shared.opts.lazy)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
             continue;
         }
+        lingered = false;
         // Commit only what has waited `lazy`: until then a waiter's commit (the response to a
         // request, say) will likely take it along, sparing a commit of its own.
         let age = st
@@ -378,8 +421,10 @@ impl Appender {
     /// Starts a committer that owns `store`.
     pub fn spawn(store: Store, opts: AppenderOptions) -> Result<Appender, AuditError> {
         let path = store.path().to_owned();
-        // Checkpoints run on the background thread (see `CHECKPOINT_EVERY`).
+        // Checkpoints run on the background thread (see `CHECKPOINT_EVERY`), on a connection
+        // of their own when one opens (else exclusively, between commits).
         store.set_wal_autocheckpoint(0)?;
+        let ckpt = store.checkpointer().ok();
         let shared = Arc::new(Shared {
             core: Mutex::new(Core {
                 next: 1,
@@ -393,7 +438,7 @@ impl Appender {
         let bg_shared = Arc::clone(&shared);
         let bg = std::thread::Builder::new()
             .name("mcpwall-audit".to_owned())
-            .spawn(move || background(&bg_shared))
+            .spawn(move || background(&bg_shared, ckpt))
             .map_err(|source| AuditError::Io { path, source })?;
         Ok(Appender {
             handle: Arc::new(Handle {

@@ -28,7 +28,9 @@ pub use event::{
     cap_text, sha256_hex, Caps, Decision, Event, EventKind, InvalidDecision, InvalidKind,
     ResultSummary, DEFAULT_CAP, TRUNCATION_MARKER,
 };
-pub use store::{Checkpoint, Filter, Head, Store, StoreOptions, Synchronous, SCHEMA_VERSION};
+pub use store::{
+    Checkpoint, Filter, Head, Store, StoreOptions, Synchronous, WalCheckpoint, SCHEMA_VERSION,
+};
 pub use verify::{Problem, ProblemKind, Verification};
 
 /// Environment variable naming the audit database (same as `--audit PATH`).

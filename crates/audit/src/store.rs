@@ -146,6 +146,24 @@ pub struct Store {
     pub(crate) conn: Connection,
     path: PathBuf,
     caps: Caps,
+    synchronous: Synchronous,
+}
+
+/// What a WAL checkpoint found and did, in WAL frames (pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WalCheckpoint {
+    /// Frames in the WAL when the checkpoint ran.
+    pub log: u64,
+    /// Frames copied into the database file by now (all of `log` when complete).
+    pub checkpointed: u64,
+}
+
+impl WalCheckpoint {
+    /// Every frame is in the database file: the next write transaction starts the WAL over
+    /// instead of growing it.
+    pub fn complete(&self) -> bool {
+        self.checkpointed >= self.log
+    }
 }
 
 /// Creates the parent directory (0700) and the file (0600) so the trail is private from birth.
@@ -226,6 +244,7 @@ impl Store {
             conn,
             path: path.to_owned(),
             caps: opts.caps,
+            synchronous: opts.synchronous,
         };
         store.init_schema()?;
         Ok(store)
@@ -266,10 +285,35 @@ impl Store {
 
     /// Copies committed WAL pages into the database file (a passive checkpoint: it never
     /// waits for other connections). With `synchronous=normal` this is where the fsyncs are.
-    pub fn checkpoint_wal(&self) -> Result<(), AuditError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .map_err(AuditError::from)
+    pub fn checkpoint_wal(&self) -> Result<WalCheckpoint, AuditError> {
+        let (log, done): (i64, i64) = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                Ok((r.get(1)?, r.get(2)?))
+            })
+            .map_err(AuditError::from)?;
+        Ok(WalCheckpoint {
+            log: log.max(0) as u64,
+            checkpointed: done.max(0) as u64,
+        })
+    }
+
+    /// A second connection to the same trail, with the same durability and no automatic
+    /// checkpoints, for running WAL checkpoints beside this connection's commits: in WAL mode
+    /// a checkpoint on another connection does not take the write lock, so commits go on
+    /// while it copies pages and waits for its fsyncs.
+    pub fn checkpointer(&self) -> Result<Store, AuditError> {
+        let other = Store::open_with(
+            &self.path,
+            &StoreOptions {
+                synchronous: self.synchronous,
+                caps: self.caps,
+                create: false,
+                ..StoreOptions::default()
+            },
+        )?;
+        other.set_wal_autocheckpoint(0)?;
+        Ok(other)
     }
 
     /// The database path.

@@ -285,3 +285,39 @@ fn sigkill_keeps_acknowledged_records() {
     assert!(v.is_ok(), "{:?}", v.problem);
     assert!(v.checked >= acked.len() as u64);
 }
+
+#[test]
+fn checkpointer_copies_the_wal_beside_the_writer_and_the_wal_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let mut s = Store::open(&path).unwrap();
+    s.set_wal_autocheckpoint(0).unwrap();
+    let ckpt = s.checkpointer().unwrap();
+    let now = OffsetDateTime::now_utc();
+    for i in 1..=50 {
+        s.append(&event(i, now)).unwrap();
+    }
+    let wal = dir.path().join("audit.db-wal");
+    let size_before = std::fs::metadata(&wal).unwrap().len();
+    let c = ckpt.checkpoint_wal().unwrap();
+    assert!(c.log > 0, "{c:?}");
+    assert!(c.complete(), "{c:?}");
+    // The writer's next commits reuse the WAL from its start instead of appending to it.
+    for i in 51..=60 {
+        s.append(&event(i, now)).unwrap();
+    }
+    assert_eq!(std::fs::metadata(&wal).unwrap().len(), size_before);
+    assert_eq!(
+        ckpt.checkpoint_wal().unwrap().log,
+        s.checkpoint_wal().unwrap().log
+    );
+    assert!(s.checkpoint_wal().unwrap().log < c.log);
+    drop(ckpt);
+    drop(s);
+    assert!(Store::open_existing(&path)
+        .unwrap()
+        .verify()
+        .unwrap()
+        .problem
+        .is_none());
+}
