@@ -563,10 +563,16 @@ impl Relay {
                             return;
                         }
                     }
-                } else if rx.is_empty() {
-                    // The server is working on it and nothing else is waiting: build the
-                    // request's record now, not in the commit its answer will wait for.
-                    self.stack.audit().prepare();
+                } else {
+                    // Let the upstream writer task put the request on the server's stdin first
+                    // (on a single-threaded runtime it runs only once this task yields):
+                    // building the record before that would delay the server by as long.
+                    tokio::task::yield_now().await;
+                    if rx.is_empty() {
+                        // The server is working on it and nothing else is waiting: build the
+                        // request's record now, not in the commit its answer will wait for.
+                        self.stack.audit().prepare();
+                    }
                 }
             }
             if !replies.is_empty() {
