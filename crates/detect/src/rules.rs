@@ -61,6 +61,9 @@ struct Compiled {
     /// For each anchor pattern, the rules that own it.
     owners: Vec<Vec<usize>>,
     regexes: Vec<Regex>,
+    /// Per rule: whether it is in [`crate::rules_table::NEGATABLE`] (looked up once here
+    /// rather than by string comparison for every window).
+    negatable: Vec<bool>,
 }
 
 /// Bytes of context on each side of an anchor in which a rule's regex runs.
@@ -104,6 +107,10 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
         ac,
         owners,
         regexes,
+        negatable: rules
+            .iter()
+            .map(|r| crate::rules_table::NEGATABLE.contains(&r.id))
+            .collect(),
     })
 }
 
@@ -230,6 +237,10 @@ pub(crate) fn run(text: &str, scope: Scope) -> Vec<Hit> {
 /// characters into Latin look-alikes, so these rules cannot read the normalized form; ASCII
 /// text is skipped at once.
 pub(crate) fn run_raw(text: &str, scope: Scope) -> Vec<Hit> {
+    // `is_ascii` reads a word at a time; the byte searches below read one byte at a time
+    if text.is_ascii() {
+        return Vec::new();
+    }
     let bytes = text.as_bytes();
     let (Some(first), Some(last)) = (
         bytes.iter().position(|&b| b >= 0x80),
@@ -293,7 +304,7 @@ fn run_with(c: &Compiled, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> 
             let ws = floor_boundary(text, m.start().saturating_sub(WINDOW).max(searched_to[ri]));
             let we = ceil_boundary(text, m.end() + WINDOW);
             searched_to[ri] = we.saturating_sub(WINDOW / 2).max(m.end());
-            let negatable = crate::rules_table::NEGATABLE.contains(&rule.id);
+            let negatable = c.negatable.get(ri).copied().unwrap_or(false);
             for f in re.find_iter(&text[ws..we]) {
                 let (s, e) = (ws + f.start(), ws + f.end());
                 if negatable && negated_before(text, s) {
