@@ -181,3 +181,49 @@ sandbox = "best-effort"
     gaps = [e for e in records if e.get("rule") == "sandbox.best_effort"]
     assert len(gaps) == 1, records
     assert gaps[0]["server"] == "escape" and "landlock" in gaps[0]["reason"], gaps
+
+
+def test_scoped_secrets_reach_the_server_and_never_the_logs_or_the_trail(tmp_path: Path):
+    """`sandbox.secrets` references (`env:NAME`, `file:PATH`) are resolved at start: the server
+    sees the values under the declared names, the source variable itself is not passed, and
+    neither value appears in mcpwall's log (at trace level) or in the audit trail, even though
+    the test then makes the server print its whole environment."""
+    need(MCPWALL, Path("/usr/bin/python3"))
+    prepare(tmp_path)
+    from_env = "sk-live-S3cr3tFr0mEnv-7f1c2a9b4d"
+    from_file = "S3cr3tFr0mF1le-b8e2c4d6a0"
+    secret_file = tmp_path / "token"
+    secret_file.write_text(from_file + "\n")
+    secret_file.chmod(0o600)
+    cfg = tmp_path / "mcpwall.toml"
+    cfg.write_text(f"""
+[servers.escape]
+command = "/usr/bin/python3"
+args = ["{ESCAPE}"]
+[servers.escape.sandbox.secrets]
+API_KEY = "env:MCPWALL_E2E_SECRET_SOURCE"
+FILE_KEY = "file:{secret_file}"
+""")
+
+    async def run():
+        async with wrapped(
+            cfg, "escape", tmp_path,
+            {"MCPWALL_E2E_SECRET_SOURCE": from_env, "MCPWALL_LOG": "trace"},
+        ) as c:
+            return json.loads(text(await c.call_tool("env", {})))
+
+    seen = anyio.run(run)
+    env = seen["env"]
+    assert env.get("API_KEY") == from_env, sorted(env)
+    assert env.get("FILE_KEY", "").strip() == from_file, sorted(env)
+    assert "MCPWALL_E2E_SECRET_SOURCE" not in env and "MCPWALL_LOG" not in env, sorted(env)
+    log = (tmp_path / "wrap.stderr").read_text()
+    # (At trace level `wrap` logs little on the stdio path today; whatever it logs, no value.)
+    exported = subprocess.run(
+        [str(MCPWALL), "audit", "export", "--jsonl", "--audit", str(tmp_path / "audit.db")],
+        check=True, capture_output=True, text=True, timeout=60,
+    ).stdout
+    assert "\"tool\":\"env\"" in exported, "the call is in the trail"
+    for value in (from_env, from_file):
+        assert value not in log, "a secret value reached mcpwall's log"
+        assert value not in exported, "a secret value reached the audit trail in clear"
