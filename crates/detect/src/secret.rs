@@ -1339,6 +1339,12 @@ mod tests {
         let body: String = alphabet.chars().cycle().step_by(7).take(82).collect();
         let fg = format!("github_pat_{body}");
         assert_eq!(rules_of(&fg), vec!["github-fine-grained-pat"]);
+        // A real token with characters glued to its end is still caught, and its 40 bytes
+        // never stay visible (the generic rule leaves vendor-prefixed values to this rule).
+        let glued = format!("{{\"secret\": \"{pat}Xy9\"}}");
+        assert_eq!(rules_of(&glued), vec!["github-pat"]);
+        let red = crate::redact::redact(&glued);
+        assert!(!red.contains(&pat[4..]), "{red}");
     }
 
     #[test]

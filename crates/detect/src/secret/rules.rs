@@ -381,8 +381,10 @@ pub const RULES: &[RuleDef] = &[
         2.0,
     ),
     // --- version control and CI ------------------------------------------------------------
-    token("github-pat", &["ghp_"], r"\b(ghp_[0-9a-zA-Z]{36})\b", 3.0),
-    token("github-oauth", &["gho_"], r"\b(gho_[0-9a-zA-Z]{36})\b", 3.0),
+    // No trailing boundary, as in gitleaks: a real token with characters glued to its end
+    // must still be caught (and redacted) rather than left whole to no rule at all.
+    token("github-pat", &["ghp_"], r"\b(ghp_[0-9a-zA-Z]{36})", 3.0),
+    token("github-oauth", &["gho_"], r"\b(gho_[0-9a-zA-Z]{36})", 3.0),
     token(
         "github-app-token",
         &["ghu_", "ghs_"],
