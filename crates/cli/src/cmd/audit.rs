@@ -277,6 +277,9 @@ fn tail(store: &Store, n: usize, follow: bool, json: bool) -> anyhow::Result<Exi
             return finish_output(Err(e));
         }
         std::thread::sleep(Duration::from_millis(250));
+        if reader_gone() {
+            return Ok(ExitCode::SUCCESS);
+        }
         let filter = Filter {
             after_seq: Some(last),
             ..Filter::default()
@@ -291,6 +294,20 @@ fn tail(store: &Store, n: usize, follow: bool, json: bool) -> anyhow::Result<Exi
         }
         walked?;
     }
+}
+
+/// Whether stdout is a pipe whose reader has closed it. `tail --follow` may sit idle for
+/// hours with nothing to write, so it cannot wait for a write to fail with EPIPE (the last
+/// lines may also still sit in the pipe buffer): poll(2) reports POLLERR on such a pipe.
+fn reader_gone() -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let stdout = std::io::stdout();
+    let mut fds = [PollFd::new(stdout.as_fd(), PollFlags::empty())];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+        && fds[0]
+            .revents()
+            .is_some_and(|r| r.intersects(PollFlags::POLLERR | PollFlags::POLLHUP))
 }
 
 fn write_json(w: &mut dyn Write, r: &Record) -> std::io::Result<()> {

@@ -141,3 +141,19 @@ fn export_into_a_closed_pipe_exits_quietly() {
     assert!(status.success(), "{status:?}");
     assert_eq!(stderr_of(&mut export), "");
 }
+
+#[test]
+fn tail_follow_ends_when_its_reader_goes_away_while_idle() {
+    // No record is appended after the reader leaves: tail has nothing to write, so only
+    // poll(2) on its stdout can tell it the reader is gone.
+    let (_dir, path) = trail(2);
+    let mut tail = audit(&path, &["tail", "--follow"]);
+    let mut out = BufReader::new(tail.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.starts_with("1 "), "{first}");
+    drop(out);
+    let status = exit_of(&mut tail);
+    assert!(status.success(), "{status:?}");
+    assert_eq!(stderr_of(&mut tail), "");
+}
