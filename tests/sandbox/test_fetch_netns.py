@@ -22,14 +22,16 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import anyio
+import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from test_egress_audit import audit, event_of, loopback_http_server, prepare  # noqa: F401
+from test_egress_audit import audit, event_of, prepare
 from test_real_servers import MCPWALL, VENV_BIN, need, text
 
 HOST_IP = "10.213.9.1"  # our end of the veth pair
@@ -62,8 +64,6 @@ def prerequisites() -> None:
         msg = "SANDBOX E2E PREREQUISITES MISSING: root, `ip` and `unshare` (netns test host)"
         if os.environ.get("CI") == "true":
             raise AssertionError(msg + " (CI=true)")
-        import pytest
-
         pytest.skip(msg)
 
 
@@ -120,8 +120,6 @@ def counting_server_on_host_side():
                 conn.close()
             except OSError:
                 pass
-
-    import threading
 
     t = threading.Thread(target=loop, daemon=True)
     t.start()
