@@ -1,25 +1,29 @@
-//! A group-committing appender: events are queued in memory and committed in batches, one
-//! transaction per batch, and whoever needs a record to be durable commits everything queued
-//! so far on its own thread (leader-based group commit, as in database engines).
+//! A group-committing appender: events are queued in memory, made durable in groups, and
+//! committed to SQLite in batches, one transaction per batch.
 //!
-//! "Acknowledged" here means: the batch holding the event has committed. Until then the event
-//! is only queued in memory and is lost if the process dies. [`Appender::append`] returns a
+//! "Acknowledged" means durable: the event would survive the death of this process (and, with
+//! `synchronous=FULL`, a power loss). By default that is reached through the write-ahead spool
+//! (`spool.rs`): one `write(2)` of the queued events as JSON lines to this appender's own
+//! spool file. The SQLite commit (chain hash, five indexes, a dozen `pwrite`s) then happens on
+//! the background thread within [`AppenderOptions::lazy`], off the path of the answer that
+//! waited. Without a spool (`AppenderOptions::spool` false, or the spool failed), an
+//! acknowledgement waits for the SQLite commit itself. [`Appender::append`] returns a
 //! [`Ticket`] at once; [`Appender::wait`] (blocking) or [`Appender::acked`] (a future) tells
-//! when that ticket is acknowledged, and [`Appender::flush`] waits for everything queued so
-//! far.
+//! when that ticket is acknowledged, and [`Appender::flush`] waits until everything queued so
+//! far is committed to SQLite.
 //!
-//! Who commits: the first waiter that finds its ticket uncommitted and no commit running
-//! becomes the leader: it takes every queued event (up to `max_batch`), builds and commits
-//! them in one transaction, and wakes everyone whose ticket that covered. Waiters that arrive
-//! while a commit runs wait for it and, if their ticket was not in it, lead the next one. So
-//! a caller that waits for its own record pays one commit and no thread hand-off, and
-//! concurrent callers share commits. Events nobody waits for (a forwarded request, a
-//! session start) are committed by a background thread within [`AppenderOptions::lazy`], or
-//! earlier by the next waiter's commit, whichever comes first: this way a request's record
-//! and its response's record usually share one commit.
+//! Who does the work: the first waiter that finds its ticket queued and nobody at it becomes
+//! the leader: it takes every queued event (up to `max_batch`), builds them, writes them to
+//! the spool (or commits them) and wakes everyone whose ticket that covered. Waiters that
+//! arrive meanwhile wait for it and, if their ticket was not in it, lead the next one. So a
+//! caller that waits for its own record pays one `write` and no thread hand-off, and
+//! concurrent callers share it. Events nobody waits for (a forwarded request, a session
+//! start) and spooled events are committed by the background thread within `lazy`, or earlier
+//! by another commit, whichever comes first: a request's record and its response's record
+//! usually share one commit, and under traffic one commit carries many calls.
 //!
-//! [`Appender::append_with`] takes a closure that builds the event when it is committed, so
-//! costly work (hashing, redaction) is done once, by the committing thread, outside the queue
+//! [`Appender::append_with`] takes a closure that builds the event when it is written, so
+//! costly work (hashing, redaction) is done once, by the leading thread, outside the queue
 //! lock.
 
 use std::collections::VecDeque;
@@ -32,7 +36,8 @@ use std::time::{Duration, Instant};
 
 use crate::error::AuditError;
 use crate::event::Event;
-use crate::store::Store;
+use crate::spool::Spool;
+use crate::store::{Store, Synchronous};
 
 /// Options for [`Appender::spawn`].
 #[derive(Debug, Clone)]
@@ -44,8 +49,14 @@ pub struct AppenderOptions {
     pub queue: usize,
     /// Attempts per batch before its events are reported failed (default 3).
     pub attempts: u32,
-    /// Longest time an event nobody waits for stays uncommitted (default 10 ms).
+    /// Longest time an event stays out of SQLite: one nobody waits for, or one made durable
+    /// in the spool (default 10 ms).
     pub lazy: Duration,
+    /// Make waited-for events durable in a write-ahead spool file (one `write`, plus
+    /// `fdatasync` when the store is synchronous) instead of a SQLite commit on the waiter's
+    /// path (default true; see `spool.rs`). Without it, or when the spool cannot be created,
+    /// waiters commit.
+    pub spool: bool,
 }
 
 impl Default for AppenderOptions {
@@ -55,6 +66,7 @@ impl Default for AppenderOptions {
             queue: 65_536,
             attempts: 3,
             lazy: Duration::from_millis(10),
+            spool: true,
         }
     }
 }
@@ -100,20 +112,42 @@ const CHECKPOINT_EVERY: u32 = 100;
 /// copied, so under traffic with no pause the WAL would grow. About 32 MiB.
 const WAL_EXCLUSIVE_FRAMES: u64 = 8192;
 
+/// What a waiter whose ticket is still queued should do.
+enum Lead {
+    /// Write the queue to the spool (the usual way to durability).
+    Spool,
+    /// Commit the queue to SQLite (no spool, or it failed).
+    Commit,
+}
+
 #[derive(Default)]
 struct Core {
-    /// Queued events with when they were queued, tickets ascending and contiguous.
+    /// Queued events with when they were queued, tickets ascending and contiguous: not yet
+    /// durable.
     queue: VecDeque<(u64, Pending, Instant)>,
+    /// Events written to the spool (durable) and not yet committed to SQLite, tickets
+    /// ascending, all below the queue's.
+    spooled: VecDeque<(u64, Event, Instant)>,
     /// The next ticket to hand out.
     next: u64,
     /// A leader is committing a batch right now.
     committing: bool,
-    /// Every ticket `<=` this is done (committed or failed).
+    /// A leader is writing to the spool right now.
+    spooling: bool,
+    /// Waiters make their events durable through the spool (false: no spool, or it failed
+    /// and waiters commit to SQLite themselves).
+    spool_on: bool,
+    /// Every ticket `<=` this is done: durable (spooled or committed) or failed.
     done: u64,
+    /// Spooled tickets beyond `done`: written while a commit of earlier tickets still ran.
+    ahead: Option<(u64, u64)>,
     /// Highest sequence number committed by this appender.
     last_seq: u64,
     /// Tickets that failed: inclusive ranges with the error text.
     failures: VecDeque<(u64, u64, String)>,
+    /// Commits that failed, and the last one's error (spooled events stay and are retried).
+    commit_failures: u64,
+    last_commit_error: Option<String>,
     /// Closed: no more appends; tickets beyond `done` will never complete.
     stopped: bool,
     /// The background thread is waiting for the queue to become non-empty.
@@ -136,27 +170,81 @@ impl Core {
                 Some((_, _, e)) => Err(AuditError::Append(e.clone())),
                 None => Ok(()),
             })
-        } else if self.stopped && self.queue.is_empty() && !self.committing {
+        } else if self.stopped && self.queue.is_empty() && !self.committing && !self.spooling {
             Some(Err(AuditError::Closed))
         } else {
             None
         }
     }
 
-    /// Whether `t` is queued and no one is committing: the caller should lead a commit.
-    fn should_lead(&self, t: u64) -> bool {
-        !self.committing && self.queue.front().is_some_and(|(f, _, _)| *f <= t)
+    /// What the waiter for `t` should lead, if anything: `t` is queued and nobody is already
+    /// doing it.
+    fn should_lead(&self, t: u64) -> Option<Lead> {
+        if self.queue.front().is_none_or(|(f, _, _)| *f > t) {
+            return None;
+        }
+        if self.spool_on {
+            (!self.spooling).then_some(Lead::Spool)
+        } else {
+            self.may_commit().then_some(Lead::Commit)
+        }
+    }
+
+    /// A commit may start: none runs, and no spool write does (a commit takes the queue's
+    /// front; a spool write under way holds tickets below it, which must commit first).
+    fn may_commit(&self) -> bool {
+        !self.committing && !self.spooling
+    }
+
+    /// Tickets `first..=last` became durable (or failed).
+    fn mark_done(&mut self, first: u64, last: u64) {
+        if first <= self.done + 1 {
+            self.done = self.done.max(last);
+        } else {
+            self.ahead = Some(match self.ahead {
+                Some((a, b)) => (a.min(first), b.max(last)),
+                None => (first, last),
+            });
+        }
+        if let Some((a, b)) = self.ahead {
+            if a <= self.done + 1 {
+                self.done = self.done.max(b);
+                self.ahead = None;
+            }
+        }
+    }
+
+    /// When the oldest event that is not in SQLite yet was queued.
+    fn oldest(&self) -> Option<Instant> {
+        match (self.spooled.front(), self.queue.front()) {
+            (Some(s), Some(q)) => Some(s.2.min(q.2)),
+            (Some(s), None) => Some(s.2),
+            (None, Some(q)) => Some(q.2),
+            (None, None) => None,
+        }
+    }
+
+    /// Some ticket `<= t` is not in SQLite yet (spooled, queued, or in a commit under way).
+    fn uncommitted_through(&self, t: u64) -> bool {
+        self.committing
+            || self.spooling
+            || self.spooled.front().is_some_and(|(f, _, _)| *f <= t)
+            || self.queue.front().is_some_and(|(f, _, _)| *f <= t)
     }
 }
 
 struct Shared {
     core: Mutex<Core>,
-    /// Blocking waiters (`wait`, `flush`, a full queue) wait here for a commit to end (only
-    /// notified when `Core::blocked` says someone waits).
+    /// Blocking waiters (`wait`, `flush`, a full queue) wait here for a commit or spool write
+    /// to end (only notified when `Core::blocked` says someone waits).
     done_cv: Condvar,
     /// The background thread waits here.
     bg_cv: Condvar,
     store: Mutex<Store>,
+    /// This appender's write-ahead spool (see `spool.rs`), when one could be created.
+    spool: Mutex<Option<Spool>>,
+    /// Its name, for the progress row each commit updates.
+    spool_name: Option<String>,
     opts: AppenderOptions,
 }
 
@@ -167,46 +255,9 @@ impl Shared {
         self.core.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Commits the queued events (up to `max_batch`) as the leader. Called with the lock held
-    /// and `should_lead` true; returns with the lock held again.
-    fn lead<'a>(&'a self, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
-        let n = st.queue.len().min(self.opts.max_batch.max(1));
-        let batch: Vec<(u64, Pending, Instant)> = st.queue.drain(..n).collect();
-        let (Some(first), Some(last)) = (batch.first().map(|b| b.0), batch.last().map(|b| b.0))
-        else {
-            return st;
-        };
-        st.committing = true;
-        drop(st);
-        let events: Vec<Event> = batch.into_iter().map(|(_, p, _)| p.build()).collect();
-        let mut result = Err(AuditError::Append("no attempt made".to_owned()));
-        {
-            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-            for _ in 0..self.opts.attempts.max(1) {
-                // A failed transaction rolls back completely, so retrying cannot duplicate.
-                result = store.append_slice(&events, None);
-                if result.is_ok() {
-                    break;
-                }
-            }
-        }
-        let mut st = self.lock();
-        st.committing = false;
-        st.done = last;
-        st.since_checkpoint += 1;
-        if st.since_checkpoint == CHECKPOINT_EVERY {
-            self.bg_cv.notify_one();
-        }
-        match result {
-            Ok(seq) => st.last_seq = seq,
-            Err(e) => {
-                if st.failures.len() >= MAX_FAILURES {
-                    st.failures.pop_front();
-                }
-                st.failures.push_back((first, last, e.to_string()));
-            }
-        }
-        // Wake every async waiter: those covered are done, the others may lead the next commit.
+    /// Wakes every async waiter (those covered are done, the others may lead next) and the
+    /// blocked ones. Called with the lock held; returns with it released.
+    fn wake_all(&self, mut st: MutexGuard<'_, Core>) {
         let wakers = std::mem::take(&mut st.wakers);
         if st.blocked > 0 {
             self.done_cv.notify_all();
@@ -215,10 +266,140 @@ impl Shared {
         for (_, w) in wakers {
             w.wake();
         }
+    }
+
+    /// Writes the queued events (up to `max_batch`) to the spool as the leader, making them
+    /// durable. Called with the lock held and `should_lead` giving `Lead::Spool`; returns
+    /// with the lock held again. If the write fails, the events go back to the front of the
+    /// queue, the spool is switched off and waiters commit to SQLite instead.
+    fn lead_spool<'a>(&'a self, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
+        let n = st.queue.len().min(self.opts.max_batch.max(1));
+        let batch: Vec<(u64, Pending, Instant)> = st.queue.drain(..n).collect();
+        let (Some(first), Some(last)) = (batch.first().map(|b| b.0), batch.last().map(|b| b.0))
+        else {
+            return st;
+        };
+        st.spooling = true;
+        drop(st);
+        let built: Vec<(u64, Event, Instant)> = batch
+            .into_iter()
+            .map(|(t, p, at)| (t, p.build(), at))
+            .collect();
+        let result = {
+            let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+            match spool.as_mut() {
+                Some(s) => s.write(built.iter().map(|(t, e, _)| (*t, e))),
+                None => Err(AuditError::Append("no spool".to_owned())),
+            }
+        };
+        let mut st = self.lock();
+        st.spooling = false;
+        match result {
+            Ok(()) => {
+                st.spooled.extend(built);
+                st.mark_done(first, last);
+            }
+            Err(e) => {
+                st.spool_on = false;
+                for (t, ev, at) in built.into_iter().rev() {
+                    st.queue.push_front((t, Pending::Ready(Box::new(ev)), at));
+                }
+                // Say so in the trail: from now on every acknowledgement waits for a commit.
+                let t = st.next;
+                st.next += 1;
+                let mut note = Event::new(crate::event::EventKind::Error);
+                note.rule = Some("audit.spool".to_owned());
+                note.reason = Some(format!(
+                    "audit spool write failed, committing directly from now on: {e}"
+                ));
+                st.queue
+                    .push_back((t, Pending::Ready(Box::new(note)), Instant::now()));
+            }
+        }
+        if st.bg_idle {
+            st.bg_idle = false;
+            self.bg_cv.notify_one();
+        }
+        self.wake_all(st);
         self.lock()
     }
 
-    /// Waits on `done_cv` for the commit under way to end.
+    /// Commits the spooled events and the queued ones (up to `max_batch`) as the leader.
+    /// Called with the lock held and `may_commit` true; returns with the lock held again.
+    fn lead<'a>(&'a self, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
+        let spooled: Vec<(u64, Event, Instant)> = st.spooled.drain(..).collect();
+        let n = st.queue.len().min(self.opts.max_batch.max(1));
+        let batch: Vec<(u64, Pending, Instant)> = st.queue.drain(..n).collect();
+        let queued = batch.first().map(|b| b.0).zip(batch.last().map(|b| b.0));
+        let Some(last) = queued.map(|q| q.1).or_else(|| spooled.last().map(|s| s.0)) else {
+            return st;
+        };
+        st.committing = true;
+        drop(st);
+        let k = spooled.len();
+        let mut keep: Vec<(u64, Instant)> = Vec::with_capacity(k);
+        let mut events: Vec<Event> = Vec::with_capacity(k + batch.len());
+        for (t, e, at) in spooled {
+            keep.push((t, at));
+            events.push(e);
+        }
+        events.extend(batch.into_iter().map(|(_, p, _)| p.build()));
+        let progress = self.spool_name.as_deref().map(|name| (name, last));
+        let mut result = Err(AuditError::Append("no attempt made".to_owned()));
+        {
+            let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+            for _ in 0..self.opts.attempts.max(1) {
+                // A failed transaction rolls back completely, so retrying cannot duplicate.
+                result = store.append_slice(&events, None, progress);
+                if result.is_ok() {
+                    break;
+                }
+            }
+        }
+        let committed = result.is_ok();
+        let mut st = self.lock();
+        st.committing = false;
+        st.since_checkpoint += 1;
+        if st.since_checkpoint == CHECKPOINT_EVERY {
+            self.bg_cv.notify_one();
+        }
+        match result {
+            Ok(seq) => {
+                st.last_seq = seq;
+                if let Some((first, last)) = queued {
+                    st.mark_done(first, last);
+                }
+            }
+            Err(e) => {
+                let e = e.to_string();
+                st.commit_failures += 1;
+                st.last_commit_error = Some(e.clone());
+                // Spooled events are durable already: keep them for the next commit.
+                for ((t, at), ev) in keep.into_iter().zip(events).rev() {
+                    st.spooled.push_front((t, ev, at));
+                }
+                if let Some((first, last)) = queued {
+                    if st.failures.len() >= MAX_FAILURES {
+                        st.failures.pop_front();
+                    }
+                    st.failures.push_back((first, last, e));
+                    st.mark_done(first, last);
+                }
+            }
+        }
+        self.wake_all(st);
+        if committed {
+            // Everything the spool holds through `last` is in SQLite now (a spool write under
+            // way holds later tickets, and is seen under the spool's lock).
+            let mut spool = self.spool.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(s) = spool.as_mut() {
+                s.truncate_if_committed(last);
+            }
+        }
+        self.lock()
+    }
+
+    /// Waits on `done_cv` for the commit or spool write under way to end.
     fn block<'a>(&'a self, mut st: MutexGuard<'a, Core>) -> MutexGuard<'a, Core> {
         st.blocked += 1;
         let mut st = self.done_cv.wait(st).unwrap_or_else(|p| p.into_inner());
@@ -226,25 +407,48 @@ impl Shared {
         st
     }
 
-    /// Blocks until every ticket in `from..=t` is done, leading commits as needed.
+    /// Blocks until every ticket in `from..=t` is done, leading spool writes or commits as
+    /// needed.
     fn wait_range(&self, from: u64, t: u64) -> Result<(), AuditError> {
         let mut st = self.lock();
         loop {
             if let Some(r) = st.outcome_range(from, t) {
                 return r;
             }
-            if st.should_lead(t) {
-                st = self.lead(st);
+            st = match st.should_lead(t) {
+                Some(Lead::Spool) => self.lead_spool(st),
+                Some(Lead::Commit) => self.lead(st),
+                None => self.block(st),
+            };
+        }
+    }
+
+    /// Blocks until every ticket `<= t` is in SQLite (not merely spooled), committing on this
+    /// thread as needed. Fails if a commit this call led failed.
+    fn commit_through(&self, t: u64) -> Result<(), AuditError> {
+        let mut st = self.lock();
+        loop {
+            if !st.uncommitted_through(t) {
+                return Ok(());
+            }
+            if !st.may_commit() {
+                st = self.block(st);
                 continue;
             }
-            st = self.block(st);
+            let before = st.commit_failures;
+            st = self.lead(st);
+            if st.commit_failures != before {
+                return Err(AuditError::Append(
+                    st.last_commit_error.clone().unwrap_or_default(),
+                ));
+            }
         }
     }
 }
 
-/// Commits what nobody waits for within `lazy`, and checkpoints the WAL (on `ckpt`, a
-/// connection of its own, while commits go on; exclusively when there is no such connection
-/// or the WAL has grown past [`WAL_EXCLUSIVE_FRAMES`]).
+/// Commits what nobody waits for and what the spool holds within `lazy`, and checkpoints the
+/// WAL (on `ckpt`, a connection of its own, while commits go on; exclusively when there is
+/// no such connection or the WAL has grown past [`WAL_EXCLUSIVE_FRAMES`]).
 fn background(shared: &Shared, ckpt: Option<Store>) {
     let mut st = shared.lock();
     // After the queue empties the thread stays on a timer for one `lazy` period before it
@@ -273,12 +477,12 @@ fn background(shared: &Shared, ckpt: Option<Store>) {
                 continue;
             }
         }
-        if st.since_checkpoint >= CHECKPOINT_EVERY && exclusive_due && !st.committing {
+        if st.since_checkpoint >= CHECKPOINT_EVERY && exclusive_due && st.may_commit() {
             st = checkpoint(shared, st);
             exclusive_due = ckpt.is_none();
             continue;
         }
-        if st.queue.is_empty() {
+        let Some(oldest) = st.oldest() else {
             if lingered {
                 st.bg_idle = true;
                 st = shared.bg_cv.wait(st).unwrap_or_else(|p| p.into_inner());
@@ -292,15 +496,11 @@ fn background(shared: &Shared, ckpt: Option<Store>) {
                     .unwrap_or_else(|p| p.into_inner().0);
             }
             continue;
-        }
+        };
         lingered = false;
-        // Commit only what has waited `lazy`: until then a waiter's commit (the response to a
-        // request, say) will likely take it along, sparing a commit of its own.
-        let age = st
-            .queue
-            .front()
-            .map(|(_, _, at)| at.elapsed())
-            .unwrap_or_default();
+        // Commit only what has waited `lazy`: until then more will likely come along (the
+        // response to a request, the next call), sharing one commit.
+        let age = oldest.elapsed();
         if age < shared.opts.lazy {
             st = shared
                 .bg_cv
@@ -309,9 +509,18 @@ fn background(shared: &Shared, ckpt: Option<Store>) {
                 .unwrap_or_else(|p| p.into_inner().0);
             continue;
         }
-        // If a leader is at work, its batch or the next waiter's takes what is queued.
-        if !st.committing {
+        // If a leader is at work, its batch or the next one takes what is queued.
+        if st.may_commit() {
+            let before = st.commit_failures;
             st = shared.lead(st);
+            if st.commit_failures != before && st.queue.is_empty() {
+                // Spooled events that would not commit: try again after `lazy`, not in a loop.
+                st = shared
+                    .bg_cv
+                    .wait_timeout(st, shared.opts.lazy)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
         } else {
             st = shared.block(st);
         }
@@ -333,14 +542,7 @@ fn checkpoint<'a>(shared: &'a Shared, mut st: MutexGuard<'a, Core>) -> MutexGuar
     }
     let mut st = shared.lock();
     st.committing = false;
-    let wakers = std::mem::take(&mut st.wakers);
-    if st.blocked > 0 {
-        shared.done_cv.notify_all();
-    }
-    drop(st);
-    for (_, w) in wakers {
-        w.wake();
-    }
+    shared.wake_all(st);
     shared.lock()
 }
 
@@ -363,8 +565,25 @@ impl Handle {
         let flushed = if last == 0 {
             Ok(())
         } else {
-            self.shared.wait_range(1, last)
+            self.shared
+                .wait_range(1, last)
+                .and(self.shared.commit_through(last))
         };
+        // Everything is in SQLite: the spool file goes. If a commit failed, the file stays
+        // (its lock goes with this process) and the next appender or `audit` command
+        // recovers it.
+        let spool = self
+            .shared
+            .spool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(spool) = spool {
+            if flushed.is_ok() && !self.shared.lock().uncommitted_through(u64::MAX) {
+                let store = self.shared.store.lock().unwrap_or_else(|p| p.into_inner());
+                spool.remove(&store);
+            }
+        }
         {
             let mut st = self.shared.lock();
             st.bg_exit = true;
@@ -419,20 +638,54 @@ impl Appender {
     }
 
     /// Starts a committer that owns `store`.
-    pub fn spawn(store: Store, opts: AppenderOptions) -> Result<Appender, AuditError> {
+    ///
+    /// First appends what spool files of gone processes hold (see [`crate::recover_spools`]);
+    /// if that fails, the files stay for the next try and an `error` record says why.
+    pub fn spawn(mut store: Store, opts: AppenderOptions) -> Result<Appender, AuditError> {
         let path = store.path().to_owned();
         // Checkpoints run on the background thread (see `CHECKPOINT_EVERY`), on a connection
         // of their own when one opens (else exclusively, between commits).
         store.set_wal_autocheckpoint(0)?;
         let ckpt = store.checkpointer().ok();
+        let mut notes: Vec<String> = Vec::new();
+        if let Err(e) = crate::spool::recover(&mut store) {
+            notes.push(format!(
+                "audit spool recovery failed, will retry at the next start: {e}"
+            ));
+        }
+        let spool = if opts.spool {
+            match Spool::create(&path, store.synchronous() == Synchronous::Full) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    notes.push(format!(
+                        "audit spool unavailable, every acknowledgement waits for a commit: {e}"
+                    ));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let mut core = Core {
+            next: 1,
+            spool_on: spool.is_some(),
+            ..Core::default()
+        };
+        for reason in notes {
+            let mut note = Event::new(crate::event::EventKind::Error);
+            note.rule = Some("audit.spool".to_owned());
+            note.reason = Some(reason);
+            core.queue
+                .push_back((core.next, Pending::Ready(Box::new(note)), Instant::now()));
+            core.next += 1;
+        }
         let shared = Arc::new(Shared {
-            core: Mutex::new(Core {
-                next: 1,
-                ..Core::default()
-            }),
+            core: Mutex::new(core),
             done_cv: Condvar::new(),
             bg_cv: Condvar::new(),
             store: Mutex::new(store),
+            spool_name: spool.as_ref().map(|s| s.name().to_owned()),
+            spool: Mutex::new(spool),
             opts,
         });
         let bg_shared = Arc::clone(&shared);
@@ -466,7 +719,7 @@ impl Appender {
                 return Err(AuditError::QueueFull);
             }
             // Full: make room by committing (or wait for the commit under way).
-            if !st.committing {
+            if st.may_commit() {
                 st = shared.lead(st);
             } else {
                 st = shared.block(st);
@@ -510,8 +763,8 @@ impl Appender {
         self.send(Pending::Deferred(Box::new(build)), false)
     }
 
-    /// Blocks until `ticket`'s batch is committed (`Ok`) or has failed (`Err`), committing it
-    /// on this thread if no one else is.
+    /// Blocks until `ticket` is durable (`Ok`: in the spool or committed) or has failed
+    /// (`Err`), writing the spool (or committing) on this thread if no one else is.
     pub fn wait(&self, ticket: Ticket) -> Result<(), AuditError> {
         self.shared().wait_range(ticket.0, ticket.0)
     }
@@ -531,14 +784,15 @@ impl Appender {
         self.shared().lock().outcome_range(ticket.0, ticket.0)
     }
 
-    /// Blocks until every event queued before this call is committed; reports the first
-    /// failure among them.
+    /// Blocks until every event queued before this call is committed to SQLite (not merely
+    /// durable in the spool); reports the first failure among them.
     pub fn flush(&self) -> Result<(), AuditError> {
         let last = self.shared().lock().next.saturating_sub(1);
         if last == 0 {
             return Ok(());
         }
-        self.shared().wait_range(1, last)
+        self.shared().wait_range(1, last)?;
+        self.shared().commit_through(last)
     }
 
     /// Builds the queued events that were queued as closures ([`Appender::append_with`]) now,
@@ -568,8 +822,9 @@ impl Appender {
 
 /// Resolves when a ticket (or, after [`Acked::merge`], a range of tickets) is acknowledged;
 /// see [`Appender::acked`]. Resolves to an error if any ticket in the range failed. Polling
-/// it commits the queue on the polling thread when no commit is under way (a short blocking
-/// database write: no thread hand-off on the way to durability).
+/// it writes the queue to the spool (or commits it, without a spool) on the polling thread
+/// when nobody else is at it (a short blocking write: no thread hand-off on the way to
+/// durability).
 #[derive(Clone)]
 pub struct Acked {
     shared: Arc<Shared>,
@@ -617,9 +872,16 @@ impl Future for Acked {
             if let Some(r) = st.outcome_range(self.from, self.ticket) {
                 return Poll::Ready(r);
             }
-            if st.should_lead(self.ticket) {
-                st = shared.lead(st);
-                continue;
+            match st.should_lead(self.ticket) {
+                Some(Lead::Spool) => {
+                    st = shared.lead_spool(st);
+                    continue;
+                }
+                Some(Lead::Commit) => {
+                    st = shared.lead(st);
+                    continue;
+                }
+                None => {}
             }
             let t = self.ticket;
             st.wakers

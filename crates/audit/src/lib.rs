@@ -15,6 +15,7 @@ pub mod canonical;
 pub mod chain;
 mod error;
 mod event;
+mod spool;
 mod store;
 pub mod time_fmt;
 mod verify;
@@ -28,6 +29,7 @@ pub use event::{
     cap_text, sha256_hex, Caps, Decision, Event, EventKind, InvalidDecision, InvalidKind,
     ResultSummary, DEFAULT_CAP, TRUNCATION_MARKER,
 };
+pub use spool::{recover as recover_spools, spool_dir, Recovered};
 pub use store::{
     Checkpoint, Filter, Head, Store, StoreOptions, Synchronous, WalCheckpoint, SCHEMA_VERSION,
 };

@@ -24,7 +24,7 @@ use crate::event::{Caps, Decision, Event, EventKind};
 use crate::time_fmt;
 
 /// Schema version kept in `PRAGMA user_version`.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS records (
@@ -55,6 +55,18 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     record_seq   INTEGER NOT NULL,
     pruned       INTEGER NOT NULL,
     created      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS spool_progress (
+    spool TEXT PRIMARY KEY,
+    n     INTEGER NOT NULL
+);
+";
+
+/// Version 1 -> 2: appenders record how far their write-ahead spool is committed.
+const MIGRATE_1_2: &str = "
+CREATE TABLE IF NOT EXISTS spool_progress (
+    spool TEXT PRIMARY KEY,
+    n     INTEGER NOT NULL
 );
 ";
 
@@ -262,6 +274,10 @@ impl Store {
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             }
             SCHEMA_VERSION => {}
+            1 => {
+                tx.execute_batch(MIGRATE_1_2)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            }
             found => {
                 return Err(AuditError::Schema {
                     path,
@@ -316,6 +332,11 @@ impl Store {
         Ok(other)
     }
 
+    /// How hard its commits wait for the disk.
+    pub fn synchronous(&self) -> Synchronous {
+        self.synchronous
+    }
+
     /// The database path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -325,7 +346,7 @@ impl Store {
     /// what survives what).
     pub fn append(&mut self, event: &Event) -> Result<Record, AuditError> {
         let mut out = Vec::with_capacity(1);
-        self.append_slice(std::slice::from_ref(event), Some(&mut out))?;
+        self.append_slice(std::slice::from_ref(event), Some(&mut out), None)?;
         out.pop()
             .ok_or_else(|| AuditError::Append("no record written".to_owned()))
     }
@@ -334,21 +355,27 @@ impl Store {
     /// Either all are appended or none.
     pub fn append_batch(&mut self, events: &[Event]) -> Result<Vec<Record>, AuditError> {
         let mut out = Vec::with_capacity(events.len());
-        self.append_slice(events, Some(&mut out))?;
+        self.append_slice(events, Some(&mut out), None)?;
         Ok(out)
     }
 
     /// Appends in one transaction; returns the last sequence number written (0 if none).
+    /// `progress` (spool name, ticket) is recorded in the same transaction: the spool's lines
+    /// through that ticket are in the trail (see `spool.rs`).
     pub(crate) fn append_slice(
         &mut self,
         events: &[Event],
         out: Option<&mut Vec<Record>>,
+        progress: Option<(&str, u64)>,
     ) -> Result<u64, AuditError> {
         let caps = self.caps;
-        // BEGIN and COMMIT as cached statements: this runs once per group commit on the path
-        // of an answer, and parsing them each time shows in profiles.
+        // BEGIN and COMMIT as cached statements: this runs once per group commit, and parsing
+        // them each time shows in profiles.
         self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
         let res = append_in(&self.conn, events, caps, out).and_then(|last| {
+            if let Some((spool, n)) = progress {
+                crate::spool::set_progress(&self.conn, spool, n)?;
+            }
             self.conn.prepare_cached("COMMIT")?.execute([])?;
             Ok(last)
         });

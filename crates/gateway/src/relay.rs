@@ -1457,7 +1457,7 @@ mod tests {
         assert_eq!(server.rx.recv().await.unwrap(), b(cresp));
     }
 
-    /// A relay over a real appender (SQLite in a temp dir) and the trail's path.
+    /// A relay over a real appender (SQLite in a temp dir, with its spool) and the trail's path.
     fn setup_durable(
         opts: RelayOptions,
     ) -> (
@@ -1468,9 +1468,32 @@ mod tests {
         std::path::PathBuf,
         mcpwall_audit::Appender,
     ) {
+        setup_durable_with(opts, true)
+    }
+
+    /// Like [`setup_durable`]; `spool` false makes every acknowledgement a SQLite commit.
+    fn setup_durable_with(
+        opts: RelayOptions,
+        spool: bool,
+    ) -> (
+        Pipe,
+        Pipe,
+        tokio::task::JoinHandle<RelayOutcome>,
+        tempfile::TempDir,
+        std::path::PathBuf,
+        mcpwall_audit::Appender,
+    ) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.db");
-        let appender = mcpwall_audit::Appender::open(&path).unwrap();
+        let appender = mcpwall_audit::Appender::open_with(
+            &path,
+            &mcpwall_audit::StoreOptions::default(),
+            mcpwall_audit::AppenderOptions {
+                spool,
+                ..mcpwall_audit::AppenderOptions::default()
+            },
+        )
+        .unwrap();
         let sink = crate::audit_sink::AppenderSink::new(appender.clone(), None);
         let stack = Arc::new(Stack::minimal(Some(Arc::new(sink)), opts.limits));
         let (client, client_end) = Pipe::pair(8);
@@ -1480,25 +1503,47 @@ mod tests {
         (client, server, h, dir, path, appender)
     }
 
-    /// Records of `kind` for request id `id`, read through a separate connection (what another
-    /// process, or this one after a restart, would find on disk).
+    /// Whether a record of `kind` for request id `id` is on disk: committed (read through a
+    /// separate connection, as another process would) or in a spool file (what recovery
+    /// appends after a crash). Also asserts it is committed at most once.
     fn on_disk(path: &std::path::Path, kind: mcpwall_audit::EventKind, id: &str) -> usize {
         let store = mcpwall_audit::Store::open_existing(path).unwrap();
-        store
+        let committed = store
             .query(&mcpwall_audit::Filter {
-                kind: Some(kind),
+                kind: Some(kind.clone()),
                 ..Default::default()
             })
             .unwrap()
             .iter()
             .filter(|r| r.event.request_id.as_deref() == Some(id))
-            .count()
+            .count();
+        assert!(committed <= 1, "{committed} committed records for {id}");
+        let mut spooled = 0;
+        if let Ok(dir) = std::fs::read_dir(mcpwall_audit::spool_dir(path)) {
+            for f in dir {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+                for line in text.lines() {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    let e: mcpwall_audit::Event = serde_json::from_value(v["e"].clone()).unwrap();
+                    if e.kind == kind && e.request_id.as_deref() == Some(id) {
+                        spooled += 1;
+                    }
+                }
+            }
+        }
+        usize::from(committed + spooled > 0)
     }
 
     #[tokio::test]
-    async fn a_response_reaches_the_client_only_after_its_record_is_committed() {
+    async fn a_response_reaches_the_client_only_after_its_record_is_durable() {
+        for spool in [true, false] {
+            response_after_durable_record(spool).await;
+        }
+    }
+
+    async fn response_after_durable_record(spool: bool) {
         let (mut client, mut server, _h, _dir, path, _appender) =
-            setup_durable(RelayOptions::default());
+            setup_durable_with(RelayOptions::default(), spool);
         for i in 0..20 {
             let req = format!(
                 r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"echo","arguments":{{"m":"{i}"}}}}}}"#
@@ -1508,7 +1553,8 @@ mod tests {
             let resp = format!(r#"{{"jsonrpc":"2.0","id":{i},"result":{{"content":[]}}}}"#);
             server.tx.send(b(&resp)).await.unwrap();
             assert_eq!(client.rx.recv().await.unwrap(), b(&resp));
-            // The client has the answer: both records must already be on disk.
+            // The client has the answer: both records must already be on disk (without the
+            // spool: committed).
             let id = i.to_string();
             assert_eq!(on_disk(&path, mcpwall_audit::EventKind::Call, &id), 1);
             assert_eq!(on_disk(&path, mcpwall_audit::EventKind::Result, &id), 1);
@@ -1516,7 +1562,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_denial_reaches_the_client_only_after_its_record_is_committed() {
+    async fn a_denial_reaches_the_client_only_after_its_record_is_durable() {
         let (mut client, _server, _h, _dir, path, _appender) = setup_durable(RelayOptions {
             limits: Limits {
                 max_message_bytes: 1 << 20,

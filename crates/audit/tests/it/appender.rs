@@ -32,35 +32,95 @@ fn block_on<F: Future>(f: F) -> F::Output {
 }
 
 fn open(path: &std::path::Path) -> Appender {
+    open_opts(path, AppenderOptions::default())
+}
+
+fn open_opts(path: &std::path::Path, opts: AppenderOptions) -> Appender {
     Appender::open_with(
         path,
         &StoreOptions {
             synchronous: Synchronous::Normal,
             ..StoreOptions::default()
         },
-        AppenderOptions::default(),
+        opts,
     )
     .unwrap()
 }
 
+/// No spool: an acknowledgement waits for the SQLite commit.
+fn open_direct(path: &std::path::Path) -> Appender {
+    open_opts(
+        path,
+        AppenderOptions {
+            spool: false,
+            ..AppenderOptions::default()
+        },
+    )
+}
+
+/// Spool files of the trail at `path`, with their sizes.
+fn spool_files(path: &std::path::Path) -> Vec<(std::path::PathBuf, u64)> {
+    match std::fs::read_dir(mcpwall_audit::spool_dir(path)) {
+        Ok(d) => d
+            .map(|e| {
+                let e = e.unwrap();
+                (e.path(), e.metadata().unwrap().len())
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 #[test]
-fn an_acknowledged_event_is_on_disk() {
+fn without_a_spool_an_acknowledged_event_is_committed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
-    let a = open(&path);
+    let a = open_direct(&path);
     for i in 0..50 {
         let t = a.append(event(i, OffsetDateTime::now_utc())).unwrap();
         block_on(a.acked(t)).unwrap();
         // A separate connection sees it: committed, not merely queued.
         assert_eq!(Store::open_existing(&path).unwrap().count().unwrap(), i + 1);
     }
+    assert!(spool_files(&path).is_empty());
+}
+
+#[test]
+fn with_the_spool_an_acknowledged_event_is_spooled_then_committed_and_the_file_goes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    // Nothing commits on its own for an hour: what is acknowledged is only in the spool.
+    let a = open_opts(
+        &path,
+        AppenderOptions {
+            lazy: std::time::Duration::from_secs(3600),
+            ..AppenderOptions::default()
+        },
+    );
+    for i in 0..10 {
+        let t = a.append(event(i, OffsetDateTime::now_utc())).unwrap();
+        block_on(a.acked(t)).unwrap();
+    }
+    assert_eq!(Store::open_existing(&path).unwrap().count().unwrap(), 0);
+    let files = spool_files(&path);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let text = std::fs::read_to_string(&files[0].0).unwrap();
+    assert_eq!(text.lines().count(), 10);
+    // flush commits to SQLite and empties the spool file (it stays while the appender lives).
+    a.flush().unwrap();
+    assert_eq!(Store::open_existing(&path).unwrap().count().unwrap(), 10);
+    assert_eq!(spool_files(&path)[0].1, 0);
+    a.close().unwrap();
+    assert!(spool_files(&path).is_empty());
+    let s = Store::open_existing(&path).unwrap();
+    assert!(s.verify().unwrap().is_ok());
 }
 
 #[test]
 fn merged_tickets_resolve_once_both_are_committed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
-    let a = open(&path);
+    let a = open_direct(&path);
     let now = OffsetDateTime::now_utc();
     let t1 = a.append_with(move || event(1, now)).unwrap();
     let t2 = a.append_with(move || event(2, now)).unwrap();
@@ -95,6 +155,7 @@ fn concurrent_waiters_share_commits_and_keep_one_chain() {
     for t in threads {
         t.join().unwrap();
     }
+    a.flush().unwrap();
     let s = Store::open_existing(&path).unwrap();
     assert_eq!(s.count().unwrap(), 400);
     let v = s.verify().unwrap();

@@ -158,6 +158,30 @@ fn writer_process() {
     let count: u64 = parts.next().unwrap().parse().unwrap();
     let mode = parts.next();
     let pid = u64::from(std::process::id());
+    if mode == Some("spool-ack") {
+        // Acknowledged through the spool only: nothing commits to SQLite on its own.
+        let a = mcpwall_audit::Appender::open_with(
+            &path,
+            &mcpwall_audit::StoreOptions {
+                synchronous: mcpwall_audit::Synchronous::Normal,
+                ..mcpwall_audit::StoreOptions::default()
+            },
+            mcpwall_audit::AppenderOptions {
+                lazy: std::time::Duration::from_secs(3600),
+                ..mcpwall_audit::AppenderOptions::default()
+            },
+        )
+        .unwrap();
+        for i in 0..count {
+            let t = a.append(event(i, OffsetDateTime::now_utc())).unwrap();
+            a.wait(t).unwrap();
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "ack {i}").unwrap();
+            out.flush().unwrap();
+        }
+        return;
+    }
     if mode == Some("appender") {
         // The gateway's way: a group-committing appender, each event waited for.
         let a = mcpwall_audit::Appender::open(&path).unwrap();
@@ -190,7 +214,7 @@ fn spawn_writer(path: &Path, count: u64, ack: bool) -> std::process::Child {
 }
 
 fn spawn_writer_mode(path: &Path, count: u64, mode: Option<&str>) -> std::process::Child {
-    let ack = mode == Some("ack");
+    let ack = matches!(mode, Some("ack" | "spool-ack"));
     let spec = format!(
         "{},{count}{}",
         path.display(),
@@ -284,6 +308,89 @@ fn sigkill_keeps_acknowledged_records() {
     let v = s.verify().unwrap();
     assert!(v.is_ok(), "{:?}", v.problem);
     assert!(v.checked >= acked.len() as u64);
+}
+
+#[test]
+fn sigkill_keeps_records_acknowledged_through_the_spool() {
+    if std::env::var(WRITER_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    drop(Store::open(&path).unwrap());
+    let mut child = spawn_writer_mode(&path, 100_000, Some("spool-ack"));
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acked = Vec::new();
+    while acked.len() < 25 {
+        let line = lines.next().expect("writer ended early").unwrap();
+        if let Some(i) = line.strip_prefix("ack ") {
+            acked.push(i.parse::<u64>().unwrap());
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for line in lines.map_while(Result::ok) {
+        if let Some(i) = line.strip_prefix("ack ") {
+            acked.push(i.parse::<u64>().unwrap());
+        }
+    }
+    let mut s = Store::open_existing(&path).unwrap();
+    // Nothing was committed to SQLite (lazy is an hour): every record is in the spool.
+    assert_eq!(s.count().unwrap(), 0);
+    let r = mcpwall_audit::recover_spools(&mut s).unwrap();
+    assert_eq!(r.files, 1);
+    assert_eq!(r.unreadable, 0);
+    assert!(r.records >= acked.len() as u64, "{r:?} < {}", acked.len());
+    let mut seen = std::collections::HashSet::new();
+    s.for_each(&mcpwall_audit::Filter::default(), |rec| {
+        seen.insert(rec.event.latency_us.unwrap());
+        Ok(())
+    })
+    .unwrap();
+    for i in &acked {
+        assert!(seen.contains(i), "acknowledged event {i} lost");
+    }
+    let v = s.verify().unwrap();
+    assert!(v.is_ok(), "{:?}", v.problem);
+    assert!(mcpwall_audit::spool_dir(&path)
+        .read_dir()
+        .unwrap()
+        .next()
+        .is_none());
+    // A second recovery finds nothing more: no duplicates.
+    assert_eq!(
+        mcpwall_audit::recover_spools(&mut s).unwrap(),
+        mcpwall_audit::Recovered::default()
+    );
+}
+
+#[test]
+fn an_appender_recovers_the_spool_of_a_killed_one_when_it_starts() {
+    if std::env::var(WRITER_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    drop(Store::open(&path).unwrap());
+    let mut child = spawn_writer_mode(&path, 100_000, Some("spool-ack"));
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut n = 0;
+    while n < 10 {
+        let line = lines.next().expect("writer ended early").unwrap();
+        n += u64::from(line.starts_with("ack "));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let a = mcpwall_audit::Appender::open(&path).unwrap();
+    a.close().unwrap();
+    let s = Store::open_existing(&path).unwrap();
+    assert!(s.count().unwrap() >= 10);
+    assert!(s.verify().unwrap().is_ok());
+    assert!(mcpwall_audit::spool_dir(&path)
+        .read_dir()
+        .unwrap()
+        .next()
+        .is_none());
 }
 
 #[test]

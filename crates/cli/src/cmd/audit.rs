@@ -231,7 +231,25 @@ fn open(db: &DbArg) -> anyhow::Result<Store> {
     if !Path::new(&path).exists() {
         bail!("audit trail `{}` does not exist", path.display());
     }
-    Ok(Store::open_existing(&path)?)
+    let mut store = Store::open_existing(&path)?;
+    // Records acknowledged by an mcpwall that died before committing them wait in its spool
+    // file: append them first, so every reader sees every acknowledged record. Not fatal for
+    // a reader (a read-only trail, say): say so and read what is committed.
+    match mcpwall_audit::recover_spools(&mut store) {
+        Ok(r) if r.files > 0 => eprintln!(
+            "mcpwall: recovered {} record(s) from {} spool file(s) of stopped mcpwall processes{}",
+            r.records,
+            r.files,
+            if r.unreadable > 0 {
+                format!(" ({} unreadable line(s), recorded as errors)", r.unreadable)
+            } else {
+                String::new()
+            }
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("mcpwall: warning: cannot recover audit spool files: {e}"),
+    }
+    Ok(store)
 }
 
 /// Runs one write; on failure keeps the error and stops the iteration that called it.
