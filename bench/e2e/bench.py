@@ -38,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MCPWALL = os.environ.get("MCPWALL_BIN", str(ROOT / "target/release/mcpwall"))
+# crates/cli/examples/relay_floor.rs (built by bench/e2e/run): the cheapest proxy process.
+FLOOR = os.environ.get("MCPWALL_FLOOR_BIN", str(ROOT / "target/release/examples/relay_floor"))
 SE = str(ROOT / ".testdeps/npm/node_modules/@modelcontextprotocol/server-everything/dist/index.js")
 INIT = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}}
 
@@ -127,25 +129,33 @@ def pct(xs: list[float], q: float) -> float:
 def bench_stdio(n: int, rounds: int, env: dict[str, str]) -> dict:
     direct = Stdio(["node", SE, "stdio"], env)
     proxied = Stdio([MCPWALL, "wrap", "--name", "everything", "--", "node", SE, "stdio"], env)
-    lat = {"direct": [], "mcpwall": []}
+    variants = [("direct", direct), ("mcpwall", proxied)]
+    # The floor of any proxy process: a byte pump with no parsing, checks or audit.
+    floor = Stdio([FLOOR, "node", SE, "stdio"], env) if Path(FLOOR).is_file() else None
+    if floor is not None:
+        variants.insert(1, ("floor", floor))
+    lat = {name: [] for name, _ in variants}
     call = {"name": "echo", "arguments": {"message": "bench"}}
-    for s in (direct, proxied):  # warm-up (JIT, caches)
+    for _, s in variants:  # warm-up (JIT, caches)
         for _ in range(200):
             s.rpc("tools/call", call)
     skipped = {"direct": interleaved(direct), "mcpwall": interleaved(proxied)}
     for _ in range(rounds):
-        for name, s in (("direct", direct), ("mcpwall", proxied)):
+        for name, s in variants:
             for _ in range(n // rounds):
                 t = time.perf_counter_ns()
                 r = s.rpc("tools/call", call)
                 lat[name].append((time.perf_counter_ns() - t) / 1000)
                 assert "result" in r, r
     idle = rss_kib(proxied.p.pid)
-    direct.close()
-    proxied.close()
+    for _, s in variants:
+        s.close()
     out = {k: {"p50_us": pct(v, .5), "p90_us": pct(v, .9), "p99_us": pct(v, .99), "n": len(v)} for k, v in lat.items()}
     out["ratio_p50"] = out["mcpwall"]["p50_us"] / out["direct"]["p50_us"]
     out["added_p50_us"] = out["mcpwall"]["p50_us"] - out["direct"]["p50_us"]
+    if floor is not None:
+        out["floor_ratio_p50"] = out["floor"]["p50_us"] / out["direct"]["p50_us"]
+        out["floor_added_p50_us"] = out["floor"]["p50_us"] - out["direct"]["p50_us"]
     out["wrap_rss_after_load_kib"] = idle
     out["interleaved_messages_skipped"] = skipped
     return out
@@ -389,6 +399,10 @@ def main() -> None:
         s = res["stdio"]
         print(f"stdio echo p50: direct {s['direct']['p50_us']:.0f} us, mcpwall {s['mcpwall']['p50_us']:.0f} us "
               f"(x{s['ratio_p50']:.2f}, +{s['added_p50_us']:.0f} us); p99 {s['direct']['p99_us']:.0f} vs {s['mcpwall']['p99_us']:.0f} us")
+        if "floor" in s:
+            print(f"stdio echo p50 through a bare byte-pump relay (floor of any proxy process): {s['floor']['p50_us']:.0f} us "
+                  f"(x{s['floor_ratio_p50']:.2f}, +{s['floor_added_p50_us']:.0f} us); mcpwall over the floor: "
+                  f"+{s['mcpwall']['p50_us'] - s['floor']['p50_us']:.0f} us")
     if "wrap_idle_rss_kib" in res:
         print(f"wrap idle RSS: {res['wrap_idle_rss_kib'] / 1024:.1f} MiB")
     h = res.get("http", {})

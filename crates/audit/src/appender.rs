@@ -5,7 +5,7 @@
 //! `synchronous=FULL`, a power loss). By default that is reached through the write-ahead spool
 //! (`spool.rs`): one `write(2)` of the queued events as JSON lines to this appender's own
 //! spool file. The SQLite commit (chain hash, five indexes, a dozen `pwrite`s) then happens on
-//! the background thread within [`AppenderOptions::lazy`], off the path of the answer that
+//! the background thread within [`AppenderOptions::spooled_for`], off the path of the answer that
 //! waited. Without a spool (`AppenderOptions::spool` false, or the spool failed), an
 //! acknowledgement waits for the SQLite commit itself. [`Appender::append`] returns a
 //! [`Ticket`] at once; [`Appender::wait`] (blocking) or [`Appender::acked`] (a future) tells
@@ -18,8 +18,8 @@
 //! arrive meanwhile wait for it and, if their ticket was not in it, lead the next one. So a
 //! caller that waits for its own record pays one `write` and no thread hand-off, and
 //! concurrent callers share it. Events nobody waits for (a forwarded request, a session
-//! start) and spooled events are committed by the background thread within `lazy`, or earlier
-//! by another commit, whichever comes first: a request's record and its response's record
+//! start) are committed by the background thread within `lazy` and spooled events within
+//! `spooled_for`, or earlier by another commit, whichever comes first: a request's record and its response's record
 //! usually share one commit, and under traffic one commit carries many calls.
 //!
 //! [`Appender::append_with`] takes a closure that builds the event when it is written, so
@@ -49,9 +49,13 @@ pub struct AppenderOptions {
     pub queue: usize,
     /// Attempts per batch before its events are reported failed (default 3).
     pub attempts: u32,
-    /// Longest time an event stays out of SQLite: one nobody waits for, or one made durable
-    /// in the spool (default 10 ms).
+    /// Longest time an event nobody waits for stays queued in memory, out of SQLite (default
+    /// 10 ms).
     pub lazy: Duration,
+    /// Longest time an event made durable in the spool stays out of SQLite (default 100 ms):
+    /// fewer, larger commits cost less CPU per record (index pages shared by consecutive
+    /// records), and that CPU is taken from the relay and the server on a small machine.
+    pub spooled_for: Duration,
     /// Make waited-for events durable in a write-ahead spool file (one `write`, plus
     /// `fdatasync` when the store is synchronous) instead of a SQLite commit on the waiter's
     /// path (default true; see `spool.rs`). Without it, or when the spool cannot be created,
@@ -66,6 +70,7 @@ impl Default for AppenderOptions {
             queue: 65_536,
             attempts: 3,
             lazy: Duration::from_millis(10),
+            spooled_for: Duration::from_millis(100),
             spool: true,
         }
     }
@@ -214,13 +219,14 @@ impl Core {
         }
     }
 
-    /// When the oldest event that is not in SQLite yet was queued.
-    fn oldest(&self) -> Option<Instant> {
-        match (self.spooled.front(), self.queue.front()) {
-            (Some(s), Some(q)) => Some(s.2.min(q.2)),
-            (Some(s), None) => Some(s.2),
-            (None, Some(q)) => Some(q.2),
-            (None, None) => None,
+    /// When the events that are not in SQLite yet are due for a commit: the oldest queued one
+    /// after `lazy`, the oldest spooled one after `spooled_for`, whichever is first.
+    fn commit_due(&self, lazy: Duration, spooled_for: Duration) -> Option<Instant> {
+        let q = self.queue.front().map(|q| q.2 + lazy);
+        let s = self.spooled.front().map(|s| s.2 + spooled_for);
+        match (q, s) {
+            (Some(q), Some(s)) => Some(q.min(s)),
+            (a, b) => a.or(b),
         }
     }
 
@@ -482,7 +488,7 @@ fn background(shared: &Shared, ckpt: Option<Store>) {
             exclusive_due = ckpt.is_none();
             continue;
         }
-        let Some(oldest) = st.oldest() else {
+        let Some(due) = st.commit_due(shared.opts.lazy, shared.opts.spooled_for) else {
             if lingered {
                 st.bg_idle = true;
                 st = shared.bg_cv.wait(st).unwrap_or_else(|p| p.into_inner());
@@ -498,13 +504,13 @@ fn background(shared: &Shared, ckpt: Option<Store>) {
             continue;
         };
         lingered = false;
-        // Commit only what has waited `lazy`: until then more will likely come along (the
-        // response to a request, the next call), sharing one commit.
-        let age = oldest.elapsed();
-        if age < shared.opts.lazy {
+        // Commit only what is due: until then more will likely come along (the response to a
+        // request, the next calls), sharing one commit.
+        let now = Instant::now();
+        if now < due {
             st = shared
                 .bg_cv
-                .wait_timeout(st, shared.opts.lazy - age)
+                .wait_timeout(st, due - now)
                 .map(|(g, _)| g)
                 .unwrap_or_else(|p| p.into_inner().0);
             continue;

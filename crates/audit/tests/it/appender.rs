@@ -94,6 +94,7 @@ fn with_the_spool_an_acknowledged_event_is_spooled_then_committed_and_the_file_g
         &path,
         AppenderOptions {
             lazy: std::time::Duration::from_secs(3600),
+            spooled_for: std::time::Duration::from_secs(3600),
             ..AppenderOptions::default()
         },
     );

@@ -168,6 +168,7 @@ fn writer_process() {
             },
             mcpwall_audit::AppenderOptions {
                 lazy: std::time::Duration::from_secs(3600),
+                spooled_for: std::time::Duration::from_secs(3600),
                 ..mcpwall_audit::AppenderOptions::default()
             },
         )
