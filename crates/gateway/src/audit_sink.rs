@@ -2,10 +2,11 @@
 //!
 //! The relay and the stack build [`AuditEvent`]s and hand them to an [`AuditSink`]. Recording
 //! never blocks the message path for long: the SQLite-backed sink ([`AppenderSink`]) queues
-//! events to the audit writer thread, which summarizes them (hash, redaction) and commits
-//! them in batches (group commit). An event counts as acknowledged only once the writer has
-//! committed it: [`AuditSink::record_durable`] returns a [`Commit`] that resolves then, and
-//! the relay releases a message to the client only after the commits of its records.
+//! events in the audit appender, which summarizes them (hash, redaction) when it writes them.
+//! An event counts as acknowledged only once it is durable (in the appender's write-ahead
+//! spool or committed): [`AuditSink::record_durable`] returns a [`Commit`] that resolves
+//! then, and the relay releases a message to the client only after its records are durable.
+//! There is no sink that drops events when it cannot keep up: recording fails closed.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -239,7 +240,7 @@ pub trait AuditSink: Send + Sync {
     }
 
     /// A hint that the caller has idle time now (it forwarded a request and waits for the
-    /// answer): a sink may do deferred work on queued events, so the commit the answer will
+    /// answer): a sink may do deferred work on queued events, so the write the answer will
     /// wait for has less to do. The default does nothing.
     fn prepare(&self) {}
 
@@ -278,63 +279,13 @@ impl AuditSink for MemorySink {
     }
 }
 
-/// A sink that forwards events over a channel to a writer (thread or task) that owns the
-/// store. Never blocks: when the queue is full the event is counted as dropped and a warning
-/// is logged (dropped events were never acknowledged).
-#[derive(Debug, Clone)]
-pub struct ChannelSink {
-    tx: std::sync::mpsc::SyncSender<AuditEvent>,
-    dropped: Arc<std::sync::atomic::AtomicU64>,
-    redactor: Option<Redactor>,
-}
-
-impl ChannelSink {
-    /// A sink and the receiving end for the writer; `capacity` bounds the queue.
-    pub fn new(
-        capacity: usize,
-        redactor: Option<Redactor>,
-    ) -> (Self, std::sync::mpsc::Receiver<AuditEvent>) {
-        let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
-        (
-            Self {
-                tx,
-                dropped: Arc::default(),
-                redactor,
-            },
-            rx,
-        )
-    }
-
-    /// Events dropped because the writer could not keep up or was gone.
-    pub fn dropped(&self) -> u64 {
-        self.dropped.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-impl AuditSink for ChannelSink {
-    fn record(&self, event: AuditEvent) {
-        if self.tx.try_send(event).is_err() {
-            let n = self
-                .dropped
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if n == 0 {
-                tracing::warn!("audit writer is not keeping up; events are being dropped");
-            }
-        }
-    }
-
-    fn redactor(&self) -> Option<Redactor> {
-        self.redactor
-    }
-}
-
 /// Why a record could not be made durable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("audit trail could not record the event: {0}")]
 pub struct CommitError(pub String);
 
-/// Resolves once the audit records it stands for are committed (or at once when there is
-/// nothing to wait for). Several commits [`Commit::merge`] into one.
+/// Resolves once the audit records it stands for are durable: in the appender's spool or
+/// committed (or at once when there is nothing to wait for). Several commits [`Commit::merge`] into one.
 #[derive(Debug, Clone, Default)]
 pub struct Commit(CommitState);
 
@@ -407,8 +358,8 @@ impl std::future::Future for Commit {
     }
 }
 
-/// The SQLite-backed sink: queues each event to the audit writer thread, which builds the
-/// stored record (hash, redaction) just before its batch commits. Recording never drops an
+/// The SQLite-backed sink: queues each event in the audit appender, which builds the stored
+/// record (hash, redaction) just before it is written. Recording never drops an
 /// event: when the writer is far behind (queue full), recording waits for room, so the
 /// gateway slows down rather than answer without a record.
 #[derive(Debug, Clone)]
@@ -511,8 +462,8 @@ pub fn summarize(bytes: &[u8], redactor: Option<Redactor>) -> Payload {
 }
 
 /// Connects the gateway to the audit trail: a sink whose events the appender's writer thread
-/// summarizes (hash, redaction; off the message path) and commits in batches. An event is
-/// acknowledged once committed; call [`mcpwall_audit::Appender::close`] before exiting so
+/// summarizes (hash, redaction) when it writes them. An event is acknowledged once durable
+/// (spooled or committed); call [`mcpwall_audit::Appender::close`] before exiting so
 /// nothing queued is left behind.
 pub fn appender_sink(
     appender: mcpwall_audit::Appender,
