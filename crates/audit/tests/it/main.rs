@@ -429,3 +429,26 @@ fn checkpointer_copies_the_wal_beside_the_writer_and_the_wal_starts_over() {
         .problem
         .is_none());
 }
+
+#[test]
+fn a_version_1_trail_is_migrated_and_keeps_verifying() {
+    if std::env::var(WRITER_ENV).is_ok() {
+        return;
+    }
+    let (_dir, path) = filled(5);
+    // Back to what version 1 wrote: no spool progress table.
+    sql(&path, "DROP TABLE spool_progress; PRAGMA user_version = 1;");
+    let mut s = Store::open(&path).unwrap();
+    s.append(&event(6, OffsetDateTime::now_utc())).unwrap();
+    assert_eq!(s.count().unwrap(), 6);
+    assert!(s.verify().unwrap().is_ok());
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let v: i64 = c
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v, mcpwall_audit::SCHEMA_VERSION);
+    let n: i64 = c
+        .query_row("SELECT COUNT(*) FROM spool_progress", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 0);
+}
