@@ -58,59 +58,94 @@ struct LineIn {
     e: Event,
 }
 
-/// One appender's spool file, locked for the life of the appender.
+/// A spool file beyond this size is closed for writing and a new one started (the old one
+/// goes once everything in it is committed): under sustained traffic the committer never
+/// catches up with the writer completely, so emptying the file in place would never happen.
+const ROTATE_BYTES: u64 = 1 << 20;
+
+/// One file of a spool, locked for as long as it exists.
 #[derive(Debug)]
-pub(crate) struct Spool {
+struct SpoolFile {
     file: Flock<File>,
     path: PathBuf,
-    name: String,
-    sync: bool,
-    buf: Vec<u8>,
-    /// Highest ticket written to the file since it was last emptied (0: empty).
+    /// Bytes written since it was last emptied.
+    len: u64,
+    /// Highest ticket written to it since it was last emptied (0: empty).
     written_through: u64,
 }
 
-impl Spool {
-    /// Creates and locks a new spool file for the trail at `db`.
-    pub(crate) fn create(db: &Path, sync: bool) -> Result<Spool, AuditError> {
-        let dir = spool_dir(db);
-        let io = |path: &Path| {
-            let path = path.to_owned();
-            move |source| AuditError::Io { path, source }
-        };
-        if !dir.is_dir() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(io(&dir))?;
-        }
-        let name = format!("{}-{:016x}{SUFFIX}", std::process::id(), nonce());
-        let path = dir.join(&name);
+impl SpoolFile {
+    /// Creates `path` (which must not exist) and locks it.
+    fn create(path: PathBuf) -> Result<SpoolFile, AuditError> {
         let file = OpenOptions::new()
             .create_new(true)
             .append(true)
             .mode(0o600)
             .open(&path)
-            .map_err(io(&path))?;
+            .map_err(|source| AuditError::Io {
+                path: path.clone(),
+                source,
+            })?;
         // Ours alone from birth: recovery skips a file whose lock it cannot take.
-        let file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(f) => f,
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(file) => Ok(SpoolFile {
+                file,
+                path,
+                len: 0,
+                written_through: 0,
+            }),
             Err((_, errno)) => {
                 let _ = fs::remove_file(&path);
-                return Err(AuditError::Io {
+                Err(AuditError::Io {
                     path,
                     source: errno.into(),
-                });
+                })
             }
-        };
+        }
+    }
+}
+
+/// One appender's spool: the file it writes, plus full files not yet wholly committed. Every
+/// file is locked for as long as it exists.
+#[derive(Debug)]
+pub(crate) struct Spool {
+    dir: PathBuf,
+    /// `<pid>-<random>`: the owner's name, key of its row in `spool_progress`; files are
+    /// `<name>.<k>.spool`.
+    name: String,
+    /// `k` of the current file.
+    k: u64,
+    current: SpoolFile,
+    /// Full files, oldest first.
+    full: Vec<SpoolFile>,
+    sync: bool,
+    buf: Vec<u8>,
+}
+
+impl Spool {
+    /// Creates and locks a new spool for the trail at `db`.
+    pub(crate) fn create(db: &Path, sync: bool) -> Result<Spool, AuditError> {
+        let dir = spool_dir(db);
+        if !dir.is_dir() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|source| AuditError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
+        }
+        let name = format!("{}-{:016x}", std::process::id(), nonce());
+        let current = SpoolFile::create(dir.join(file_name(&name, 1)))?;
         Ok(Spool {
-            file,
-            path,
+            dir,
             name,
+            k: 1,
+            current,
+            full: Vec::new(),
             sync,
             buf: Vec::with_capacity(4096),
-            written_through: 0,
         })
     }
 
@@ -126,6 +161,11 @@ impl Spool {
         &mut self,
         events: impl IntoIterator<Item = (u64, &'a Event)>,
     ) -> Result<(), AuditError> {
+        if self.current.len >= ROTATE_BYTES {
+            let next = SpoolFile::create(self.dir.join(file_name(&self.name, self.k + 1)))?;
+            self.k += 1;
+            self.full.push(std::mem::replace(&mut self.current, next));
+        }
         self.buf.clear();
         let mut last = None;
         for (n, e) in events {
@@ -133,38 +173,72 @@ impl Spool {
             self.buf.push(b'\n');
             last = Some(n);
         }
+        let cur = &mut self.current;
         let io = |source| AuditError::Io {
-            path: self.path.clone(),
+            path: cur.path.clone(),
             source,
         };
-        self.file.write_all(&self.buf).map_err(io)?;
+        cur.file.write_all(&self.buf).map_err(io)?;
         if self.sync {
-            self.file.sync_data().map_err(io)?;
+            cur.file.sync_data().map_err(io)?;
         }
+        cur.len += self.buf.len() as u64;
         if let Some(n) = last {
-            self.written_through = self.written_through.max(n);
+            cur.written_through = cur.written_through.max(n);
         }
         Ok(())
     }
 
-    /// Empties the file when everything written to it is committed through `committed`
-    /// (keeps it small; the tickets and the progress row carry on).
+    /// Drops what is committed through ticket `committed`: full files wholly committed are
+    /// removed, and the current file is emptied when all of it is (the tickets and the
+    /// progress row carry on).
     pub(crate) fn truncate_if_committed(&mut self, committed: u64) {
-        if self.written_through != 0 && self.written_through <= committed {
-            // Not fatal when it fails: recovery skips committed lines by their ticket.
-            if self.file.set_len(0).is_ok() {
-                self.written_through = 0;
+        self.full.retain(|f| {
+            if f.written_through <= committed {
+                // Not fatal when it fails: recovery skips committed lines by their ticket.
+                let _ = fs::remove_file(&f.path);
+                false
+            } else {
+                true
             }
+        });
+        let cur = &mut self.current;
+        if cur.written_through != 0
+            && cur.written_through <= committed
+            && cur.file.set_len(0).is_ok()
+        {
+            cur.written_through = 0;
+            cur.len = 0;
         }
     }
 
-    /// Removes the file (everything in it is committed) and its progress row.
+    /// How many files it has now (for tests).
+    #[cfg(test)]
+    fn files(&self) -> usize {
+        1 + self.full.len()
+    }
+
+    /// Removes its files (everything in them is committed) and its progress row.
     pub(crate) fn remove(self, store: &Store) {
-        let _ = fs::remove_file(&self.path);
+        for f in self.full.iter().chain(std::iter::once(&self.current)) {
+            let _ = fs::remove_file(&f.path);
+        }
         let _ = store
             .conn
             .execute("DELETE FROM spool_progress WHERE spool = ?1", [&self.name]);
     }
+}
+
+/// The file name of file `k` of spool `name`.
+fn file_name(name: &str, k: u64) -> String {
+    format!("{name}.{k}{SUFFIX}")
+}
+
+/// The owner's name and `k` of a spool file name, if it is one.
+fn parse_file_name(file: &str) -> Option<(&str, u64)> {
+    let stem = file.strip_suffix(SUFFIX)?;
+    let (name, k) = stem.rsplit_once('.')?;
+    Some((name, k.parse().ok()?))
 }
 
 /// Not a secret: only keeps two spool files of one pid apart.
@@ -201,55 +275,78 @@ pub fn recover(store: &mut Store) -> Result<Recovered, AuditError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
         Err(source) => return Err(AuditError::Io { path: dir, source }),
     };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(SUFFIX))
-        .collect();
-    names.sort();
-    for name in names {
-        let path = dir.join(&name);
-        let io = |source| AuditError::Io {
-            path: path.clone(),
-            source,
-        };
-        let file = match OpenOptions::new().read(true).write(true).open(&path) {
-            Ok(f) => f,
-            // Removed meanwhile by another recovering process.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io(e)),
-        };
-        let mut file = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(f) => f,
-            // A live appender owns it.
-            Err((_, Errno::EWOULDBLOCK)) => continue,
-            Err((_, errno)) => return Err(io(errno.into())),
-        };
-        // Another recoverer may have removed it between our open and our lock.
-        if !path.exists() {
+    // Files by owner, each owner's in the order it wrote them.
+    let mut owners: std::collections::BTreeMap<String, Vec<(u64, String)>> =
+        std::collections::BTreeMap::new();
+    for entry in entries.filter_map(Result::ok) {
+        let Ok(file) = entry.file_name().into_string() else {
             continue;
+        };
+        if let Some((name, k)) = parse_file_name(&file) {
+            owners
+                .entry(name.to_owned())
+                .or_default()
+                .push((k, file.clone()));
         }
-        let mut bytes = Vec::new();
-        file.rewind().map_err(io)?;
-        file.read_to_end(&mut bytes).map_err(io)?;
-        let progress: u64 = store
-            .conn
-            .query_row(
-                "SELECT n FROM spool_progress WHERE spool = ?1",
-                [&name],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()?
-            .map(|n| n.max(0) as u64)
-            .unwrap_or(0);
-        let (events, unreadable, last) = parse(&name, &bytes, progress);
-        if !events.is_empty() {
-            store.append_recovered(&events, &name, last.max(progress))?;
+    }
+    'owner: for (name, mut files) in owners {
+        files.sort();
+        // Take every lock first: an owner that is alive holds all of its files.
+        let mut locked = Vec::with_capacity(files.len());
+        for (_, file) in &files {
+            let path = dir.join(file);
+            let io = |source| AuditError::Io {
+                path: path.clone(),
+                source,
+            };
+            let f = match OpenOptions::new().read(true).write(true).open(&path) {
+                Ok(f) => f,
+                // Removed meanwhile by its owner or another recovering process.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e)),
+            };
+            match Flock::lock(f, FlockArg::LockExclusiveNonblock) {
+                Ok(f) => locked.push((path, f)),
+                // A live appender owns it.
+                Err((_, Errno::EWOULDBLOCK)) => continue 'owner,
+                Err((_, errno)) => return Err(io(errno.into())),
+            }
         }
-        out.files += 1;
-        out.records += events.len() as u64;
-        out.unreadable += unreadable;
-        fs::remove_file(&path).map_err(io)?;
+        for (path, mut file) in locked {
+            // Another recoverer may have removed it between our open and our lock.
+            if !path.exists() {
+                continue;
+            }
+            let io = |source| AuditError::Io {
+                path: path.clone(),
+                source,
+            };
+            let mut bytes = Vec::new();
+            file.rewind().map_err(io)?;
+            file.read_to_end(&mut bytes).map_err(io)?;
+            let progress: u64 = store
+                .conn
+                .query_row(
+                    "SELECT n FROM spool_progress WHERE spool = ?1",
+                    [&name],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+                .map(|n| n.max(0) as u64)
+                .unwrap_or(0);
+            let file_name = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let (events, unreadable, last) = parse(&file_name, &bytes, progress);
+            if !events.is_empty() {
+                store.append_recovered(&events, &name, last.max(progress))?;
+            }
+            out.records += events.len() as u64;
+            out.unreadable += unreadable;
+            out.files += 1;
+            fs::remove_file(&path).map_err(io)?;
+        }
         store
             .conn
             .execute("DELETE FROM spool_progress WHERE spool = ?1", [&name])?;
@@ -395,13 +492,13 @@ mod tests {
         let mut store = Store::open(&db).unwrap();
         let mut live = Spool::create(&db, false).unwrap();
         live.write([(1, &ev(1)), (2, &ev(2))]).unwrap();
+        let path = live.current.path.clone();
         assert_eq!(recover(&mut store).unwrap(), Recovered::default());
         assert_eq!(store.count().unwrap(), 0);
         // Ticket 1 was committed before the "crash" (its progress row says so).
         store
             .append_slice(&[ev(1)], None, Some((live.name(), 1)))
             .unwrap();
-        let path = live.path.clone();
         drop(live); // the lock goes with the file handle, as when the process dies
         let r = recover(&mut store).unwrap();
         assert_eq!(
@@ -434,12 +531,12 @@ mod tests {
         let mut s = Spool::create(&db, true).unwrap();
         s.write([(3, &ev(3)), (4, &ev(4))]).unwrap();
         s.truncate_if_committed(3);
-        assert!(fs::metadata(&s.path).unwrap().len() > 0);
+        assert!(fs::metadata(&s.current.path).unwrap().len() > 0);
         s.truncate_if_committed(4);
-        assert_eq!(fs::metadata(&s.path).unwrap().len(), 0);
+        assert_eq!(fs::metadata(&s.current.path).unwrap().len(), 0);
         s.write([(5, &ev(5))]).unwrap();
         let mut bytes = Vec::new();
-        File::open(&s.path)
+        File::open(&s.current.path)
             .unwrap()
             .read_to_end(&mut bytes)
             .unwrap();
@@ -448,5 +545,44 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&bytes)
         );
+    }
+
+    #[test]
+    fn a_spool_under_sustained_writes_rotates_and_drops_committed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("audit.db");
+        let mut store = Store::open(&db).unwrap();
+        let mut s = Spool::create(&db, false).unwrap();
+        let big = Event::new(EventKind::Result).tool("x".repeat(64 * 1024));
+        // The committer always lags one write behind: the current file is never wholly
+        // committed, so only rotation keeps the spool bounded.
+        for t in 1..=64u64 {
+            s.write([(t, &big)]).unwrap();
+            s.truncate_if_committed(t - 1);
+            assert!(s.files() <= 2, "{} files after ticket {t}", s.files());
+        }
+        assert!(s.k > 2, "never rotated");
+        let on_disk = fs::read_dir(spool_dir(&db)).unwrap().count();
+        assert_eq!(on_disk, s.files());
+        // A crash now: recovery reads every file of this owner, in order, beyond progress.
+        store
+            .append_slice(&[ev(1)], None, Some((s.name(), 60)))
+            .unwrap();
+        drop(s);
+        let r = recover(&mut store).unwrap();
+        assert_eq!(r.records, 4, "{r:?}");
+        assert_eq!(store.count().unwrap(), 5);
+        assert!(store.verify().unwrap().is_ok());
+        assert_eq!(fs::read_dir(spool_dir(&db)).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn spool_file_names_round_trip() {
+        assert_eq!(
+            parse_file_name(&file_name("12-00ab", 7)),
+            Some(("12-00ab", 7))
+        );
+        assert_eq!(parse_file_name("12-00ab.spool"), None);
+        assert_eq!(parse_file_name("notes.txt"), None);
     }
 }
