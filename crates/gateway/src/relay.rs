@@ -756,6 +756,14 @@ impl Relay {
                                 });
                             }
                         }
+                        tracing::debug!(
+                            session = %ctx.id,
+                            method = &**method,
+                            tool = tool.as_deref().unwrap_or("-"),
+                            id = %id.to_json(),
+                            modified = v.modified(),
+                            "request forwarded"
+                        );
                         let f = InFlight {
                             info: RequestInfo {
                                 method: method.clone(),
@@ -1123,6 +1131,16 @@ impl Relay {
                 }
                 let msg = Message::new(raw, kind, depth, Direction::ToClient, None, Some(&f.info));
                 let outcome = self.stack.run(&msg, &ctx);
+                tracing::debug!(
+                    session = %ctx.id,
+                    method = &*f.info.method,
+                    tool = f.info.tool.as_deref().unwrap_or("-"),
+                    %id,
+                    error = *is_error,
+                    latency_us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+                    modified = matches!(&outcome, Outcome::Forward(v) if v.modified()),
+                    "response"
+                );
                 let mut commit = Commit::none();
                 if f.audited {
                     commit = self.record(

@@ -517,6 +517,16 @@ impl Stack {
         ev.decision = Some(AuditDecision::Deny);
         ev.rule = denial.rule.clone();
         ev.detail = Some(denial.reason.clone());
+        // Names only, never payloads: the log is not redacted.
+        tracing::info!(
+            session = %ctx.id,
+            server = %ctx.server,
+            method = ev.method.as_deref().unwrap_or("-"),
+            tool = ev.tool.as_deref().unwrap_or("-"),
+            rule = denial.rule.as_deref().unwrap_or(stage),
+            reason = %denial.reason,
+            "denied"
+        );
         let commit = self.audit.record_durable(ev);
         Outcome::Deny {
             denial,

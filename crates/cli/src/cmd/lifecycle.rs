@@ -10,13 +10,16 @@ use mcpwall_audit::{AppenderOptions, StoreOptions, Synchronous};
 use mcpwall_gateway::audit_sink::{self, AuditSink, NullSink, Redactor};
 use mcpwall_gateway::relay;
 
-/// Logs to stderr (stdout may carry the protocol); `MCPWALL_LOG` sets the filter.
+/// Logs to stderr (stdout may carry the protocol); `MCPWALL_LOG` sets the filter. Colors only
+/// on a terminal: hosts keep a server's stderr in log files.
 pub fn init_logging() {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("MCPWALL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .try_init();
 }

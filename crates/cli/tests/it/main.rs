@@ -46,6 +46,8 @@ pub struct Opts<'a> {
     pub extra_args: &'a [&'a str],
     pub config_extra: &'a str,
     pub env: Vec<(&'a str, String)>,
+    /// Send mcpwall's stderr to `stderr.log` in the gateway's dir instead of the test's.
+    pub stderr_to_file: bool,
 }
 
 impl Gateway {
@@ -74,7 +76,11 @@ impl Gateway {
             .env_remove("MCPWALL_AUDIT")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(if opts.stderr_to_file {
+                Stdio::from(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
+            } else {
+                Stdio::inherit()
+            });
         for (k, v) in &opts.env {
             cmd.env(k, v);
         }

@@ -340,3 +340,34 @@ fn over_long_server_line_answers_the_request_and_is_audited() {
     assert_eq!(denial.event.request_id.as_deref(), Some("70"));
     assert_eq!(denial.event.tool.as_deref(), Some("big"));
 }
+
+#[test]
+fn log_levels_name_denials_and_calls_but_never_payloads() {
+    let mut g = Gateway::start(Opts {
+        extra_args: &["--max-depth", "8"],
+        env: vec![("MCPWALL_LOG", "debug".to_owned())],
+        stderr_to_file: true,
+        ..Opts::default()
+    });
+    g.initialize();
+    let marker = "payload-marker-7f3a9c";
+    assert!(g.call(2, "echo", json!({ "text": marker }))["result"].is_object());
+    let deep = format!(
+        r#"{{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{{"name":"echo","arguments":{{"a":{}"{marker}"{}}}}}}}"#,
+        "[".repeat(20),
+        "]".repeat(20)
+    );
+    g.send_raw(&deep);
+    let (e, _) = g.recv_id(&json!(3));
+    assert_eq!(e["error"]["code"], -32043);
+    g.close_stdin();
+    let _ = g.child.wait();
+    let log = std::fs::read_to_string(g.dir.path().join("stderr.log")).unwrap();
+    let has = |words: &[&str]| log.lines().any(|l| words.iter().all(|w| l.contains(w)));
+    assert!(has(&["request forwarded", "tools/call", "echo"]), "{log}");
+    assert!(has(&["response", "tools/call", "latency_us"]), "{log}");
+    assert!(has(&["denied", "limits.max_depth"]), "{log}");
+    assert!(!log.contains(marker), "a payload reached the log: {log}");
+    // Plain text for log files: no terminal colors when stderr is not a terminal.
+    assert!(!log.contains('\u{1b}'), "{log}");
+}
