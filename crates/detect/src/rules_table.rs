@@ -2285,7 +2285,15 @@ pub(crate) static RULES: &[Rule] = &[
         id: "vendor-unbound",
         scope: B,
         weight: (5, 5),
-        anchors: &["openai", "anthropic", "chatgpt", "claude", "gpt"],
+        anchors: &[
+            "openai",
+            "anthropic",
+            "chatgpt",
+            "claude",
+            "same capabilities",
+            "all the capabilities",
+            "all of the capabilities",
+        ],
         // Defining a model against its maker: "not bound by any of ChatGPT's settings", "free from
         // OpenAI's policies", "the same capabilities as ChatGPT but ...".
         pattern: r#"\b(?:not\s+bound\s+by|free\s+(?:of|from)|brok\w*\s+free\s+(?:of|from)|ignor\w+|violat\w+|disregard\w*|(?:does\s*n[o']?t|do\s+not)\s+(?:align|comply|adhere|conform)\s+(?:with|to))\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+)?(?:limitations\s+of\s+|views\s+of\s+)?(?:openai|anthropic|chatgpt|claude)(?:'s|s)?\b|\b(?:same|all\s+(?:of\s+)?the)\s+capabilities\s+(?:\w+\s+){0,4}?(?:as|of)\s+(?:the\s+)?(?:openai\s+trained\s+)?(?:chatgpt|gpt-?\d?|claude)\b"#,
@@ -2466,7 +2474,20 @@ pub(crate) static RULES: &[Rule] = &[
         id: "markdown-script-link",
         scope: B,
         weight: (10, 10),
-        anchors: &["](", "] ("],
+        anchors: &[
+            "](javascript",
+            "](vbscript",
+            "](data:text/html",
+            "] (javascript",
+            "] (vbscript",
+            "] (data:text/html",
+            "]( javascript",
+            "]( vbscript",
+            "]( data:text/html",
+            "] ( javascript",
+            "] ( vbscript",
+            "] ( data:text/html",
+        ],
         // A markdown link or image whose target is script (`javascript:`, `vbscript:`, an HTML
         // data URL): executes wherever the reply is rendered.
         pattern: r#"\]\s?\(\s*(?:javascript|vbscript|data:text/html)"#,
@@ -2628,7 +2649,11 @@ pub(crate) static RULES: &[Rule] = &[
             "verbatim",
             "word for word",
             "in full",
-            "exactly",
+            "instructions exactly",
+            "rules exactly",
+            "guidelines exactly",
+            "prompt exactly",
+            "directives exactly",
         ],
         // Asking for the text that came before the data (the system prompt and the conversation):
         // "output everything above this line", "repeat your instructions verbatim".
