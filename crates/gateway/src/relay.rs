@@ -1475,32 +1475,23 @@ mod tests {
         assert_eq!(server.rx.recv().await.unwrap(), b(cresp));
     }
 
-    /// A relay over a real appender (SQLite in a temp dir, with its spool) and the trail's path.
-    fn setup_durable(
-        opts: RelayOptions,
-    ) -> (
+    /// Client end, server end, relay task, temp dir, trail path, appender.
+    type Durable = (
         Pipe,
         Pipe,
         tokio::task::JoinHandle<RelayOutcome>,
         tempfile::TempDir,
         std::path::PathBuf,
         mcpwall_audit::Appender,
-    ) {
+    );
+
+    /// A relay over a real appender (SQLite in a temp dir, with its spool) and the trail's path.
+    fn setup_durable(opts: RelayOptions) -> Durable {
         setup_durable_with(opts, true)
     }
 
     /// Like [`setup_durable`]; `spool` false makes every acknowledgement a SQLite commit.
-    fn setup_durable_with(
-        opts: RelayOptions,
-        spool: bool,
-    ) -> (
-        Pipe,
-        Pipe,
-        tokio::task::JoinHandle<RelayOutcome>,
-        tempfile::TempDir,
-        std::path::PathBuf,
-        mcpwall_audit::Appender,
-    ) {
+    fn setup_durable_with(opts: RelayOptions, spool: bool) -> Durable {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.db");
         let appender = mcpwall_audit::Appender::open_with(

@@ -274,6 +274,29 @@ fn three_appender_processes_keep_one_chain() {
     assert!(v.is_ok(), "{:?}", v.problem);
 }
 
+/// Starts a writer in `mode` (which prints `ack N` per acknowledged event), SIGKILLs it after
+/// `n` acknowledgements and returns every number it acknowledged, including lines it printed
+/// before the kill that were still in the pipe.
+fn kill_after_acks(path: &Path, mode: &str, n: usize) -> Vec<u64> {
+    let mut child = spawn_writer_mode(path, 100_000, Some(mode));
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut acked = Vec::new();
+    while acked.len() < n {
+        let line = lines.next().expect("writer ended early").unwrap();
+        if let Some(v) = line.strip_prefix("ack ") {
+            acked.push(v.parse::<u64>().unwrap());
+        }
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    for line in lines.map_while(Result::ok) {
+        if let Some(v) = line.strip_prefix("ack ") {
+            acked.push(v.parse::<u64>().unwrap());
+        }
+    }
+    acked
+}
+
 #[test]
 fn sigkill_keeps_acknowledged_records() {
     if std::env::var(WRITER_ENV).is_ok() {
@@ -282,23 +305,7 @@ fn sigkill_keeps_acknowledged_records() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
     drop(Store::open(&path).unwrap());
-    let mut child = spawn_writer(&path, 100_000, true);
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut acked = Vec::new();
-    while acked.len() < 25 {
-        let line = lines.next().expect("writer ended early").unwrap();
-        if let Some(seq) = line.strip_prefix("ack ") {
-            acked.push(seq.parse::<u64>().unwrap());
-        }
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    // Lines the writer printed before the kill are acknowledged too.
-    for line in lines.map_while(Result::ok) {
-        if let Some(seq) = line.strip_prefix("ack ") {
-            acked.push(seq.parse::<u64>().unwrap());
-        }
-    }
+    let acked = kill_after_acks(&path, "ack", 25);
     let s = Store::open_existing(&path).unwrap();
     for seq in &acked {
         assert!(
@@ -319,22 +326,7 @@ fn sigkill_keeps_records_acknowledged_through_the_spool() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
     drop(Store::open(&path).unwrap());
-    let mut child = spawn_writer_mode(&path, 100_000, Some("spool-ack"));
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut acked = Vec::new();
-    while acked.len() < 25 {
-        let line = lines.next().expect("writer ended early").unwrap();
-        if let Some(i) = line.strip_prefix("ack ") {
-            acked.push(i.parse::<u64>().unwrap());
-        }
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    for line in lines.map_while(Result::ok) {
-        if let Some(i) = line.strip_prefix("ack ") {
-            acked.push(i.parse::<u64>().unwrap());
-        }
-    }
+    let acked = kill_after_acks(&path, "spool-ack", 25);
     let mut s = Store::open_existing(&path).unwrap();
     // Nothing was committed to SQLite (lazy is an hour): every record is in the spool.
     assert_eq!(s.count().unwrap(), 0);
