@@ -10,9 +10,12 @@
 //! matched reach [`THRESHOLD`]; strong rules weigh the whole threshold alone, weak cues (an
 //! `<important>` tag, a URL in a description, urgency) only count together.
 
+pub(crate) mod lanes;
+
+use std::cell::RefCell;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::dfa::DFA;
 use regex::{Regex, RegexBuilder};
 
 use crate::normalize::Normalized;
@@ -57,7 +60,8 @@ pub(crate) struct Hit {
 }
 
 struct Compiled {
-    ac: AhoCorasick,
+    /// The anchors, walked by [`lanes::overlapping`].
+    ac: DFA,
     /// For each anchor pattern, the rules that own it.
     owners: Vec<Vec<usize>>,
     regexes: Vec<Regex>,
@@ -96,13 +100,9 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
         .iter()
         .map(|r| build_regex(r.pattern).ok())
         .collect::<Option<Vec<Regex>>>()?;
-    // A full DFA: with several hundred anchors the default picks an NFA, and this one
-    // automaton pass over every text is most of the cost on benign input.
-    let ac = AhoCorasickBuilder::new()
-        .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
-        .build(&anchors)
-        .ok()?;
+    // A full DFA: with several hundred anchors an NFA is slower, and this one automaton
+    // pass over every text is most of the cost on benign input.
+    let ac = lanes::build(&anchors, false)?;
     Some(Compiled {
         ac,
         owners,
@@ -278,13 +278,33 @@ fn run_table(c: &Option<Compiled>, rules: &[Rule], text: &str, scope: Scope) -> 
     }
 }
 
+thread_local! {
+    /// The anchor matches of the text being analyzed, kept to reuse the allocation.
+    static EVENTS: RefCell<Vec<lanes::Event>> = const { RefCell::new(Vec::new()) };
+}
+
 fn run_with(c: &Compiled, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> {
+    EVENTS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut events) => run_events(c, rules, text, scope, &mut events),
+        // re-entered on this thread (never today): a fresh buffer
+        Err(_) => run_events(c, rules, text, scope, &mut Vec::new()),
+    })
+}
+
+fn run_events(
+    c: &Compiled,
+    rules: &[Rule],
+    text: &str,
+    scope: Scope,
+    events: &mut Vec<lanes::Event>,
+) -> Vec<Hit> {
     let mut hits: Vec<Hit> = Vec::new();
     let mut per_rule = vec![0usize; rules.len()];
     // Per rule, the end of the last window searched: a later anchor inside it adds nothing.
     let mut searched_to = vec![0usize; rules.len()];
-    for m in c.ac.find_overlapping_iter(text) {
-        let Some(owners) = c.owners.get(m.pattern().as_usize()) else {
+    lanes::overlapping(&c.ac, text.as_bytes(), events);
+    for m in events.iter() {
+        let Some(owners) = c.owners.get(m.pattern) else {
             continue;
         };
         for &ri in owners {
@@ -298,12 +318,12 @@ fn run_with(c: &Compiled, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> 
                 Scope::Output => rule.weight.1,
                 _ => rule.weight.0,
             };
-            if m.end() <= searched_to[ri] {
+            if m.end <= searched_to[ri] {
                 continue;
             }
-            let ws = floor_boundary(text, m.start().saturating_sub(WINDOW).max(searched_to[ri]));
-            let we = ceil_boundary(text, m.end() + WINDOW);
-            searched_to[ri] = we.saturating_sub(WINDOW / 2).max(m.end());
+            let ws = floor_boundary(text, m.start.saturating_sub(WINDOW).max(searched_to[ri]));
+            let we = ceil_boundary(text, m.end + WINDOW);
+            searched_to[ri] = we.saturating_sub(WINDOW / 2).max(m.end);
             let negatable = c.negatable.get(ri).copied().unwrap_or(false);
             for f in re.find_iter(&text[ws..we]) {
                 let (s, e) = (ws + f.start(), ws + f.end());

@@ -17,7 +17,7 @@ pub mod rules;
 use std::borrow::Cow;
 use std::sync::{LazyLock, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::dfa::DFA;
 use regex::{Regex, RegexBuilder};
 
 use crate::finding::{Family, Finding};
@@ -109,7 +109,8 @@ struct Cand {
 type LazyRegex = OnceLock<Option<Regex>>;
 
 struct Engine {
-    ac: Option<AhoCorasick>,
+    /// The keywords, walked by [`crate::rules::lanes::overlapping`].
+    ac: Option<DFA>,
     /// For each aho-corasick pattern: which rules it triggers.
     owners: Vec<Vec<Owner>>,
     /// One lazily compiled regex per row of [`RULES`] (same index). Compiling all ~180 at
@@ -216,12 +217,7 @@ impl Engine {
             );
         }
         // Building only fails on absurd pattern sizes; a unit test pins that it succeeds.
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .build(&patterns)
-            .ok();
+        let ac = crate::rules::lanes::build(&patterns, true);
         Engine {
             ac,
             owners,
@@ -270,8 +266,10 @@ impl Engine {
         };
         let mut token_done = vec![false; self.table.len()];
         let mut special_done = [false; 6];
-        for m in ac.find_overlapping_iter(text) {
-            let Some(owners) = self.owners.get(m.pattern().as_usize()) else {
+        let mut events = Vec::new();
+        crate::rules::lanes::overlapping(ac, text.as_bytes(), &mut events);
+        for m in &events {
+            let Some(owners) = self.owners.get(m.pattern) else {
                 continue;
             };
             for owner in owners {
@@ -286,15 +284,15 @@ impl Engine {
                                 }
                             }
                             Shape::Assigned => {
-                                if keyword_case_ok(&text[m.start()..m.end()]) {
-                                    self.run_assigned(i, def, text, m.end(), out);
+                                if keyword_case_ok(&text[m.start..m.end]) {
+                                    self.run_assigned(i, def, text, m.end, out);
                                 }
                             }
                         }
                     }
                     Owner::Special(Special::Generic) => {
-                        if keyword_case_ok(&text[m.start()..m.end()]) {
-                            self.run_generic(text, m.start(), m.end(), out);
+                        if keyword_case_ok(&text[m.start..m.end]) {
+                            self.run_generic(text, m.start, m.end, out);
                         }
                     }
                     Owner::Special(s) => {
