@@ -3,9 +3,12 @@
 //! runs with both commit durabilities: `normal` (the gateway's default, no fsync per commit)
 //! and `full` (`MCPWALL_AUDIT_SYNC=full`, fsync at every commit).
 //!
-//! - `append_flush/256`: 256 `call` events queued, then one flush (throughput of the writer);
-//! - `append_wait/1`: one event queued and waited for (latency of one acknowledged record,
-//!   a commit of its own).
+//! - `append_flush/256`: 256 `call` events queued, then one flush (throughput of the writer:
+//!   a flush waits for the SQLite commit);
+//! - `append_wait/1`: one event queued and waited for (latency of one acknowledged record:
+//!   one write to the write-ahead spool, the default);
+//! - `append_wait_no_spool/1`: the same with the spool off (a SQLite commit of its own, what
+//!   every acknowledgement cost before the spool).
 //!
 //! `cargo bench -p mcpwall-audit --bench append -- --quick`
 
@@ -75,8 +78,31 @@ fn bench(c: &mut Criterion) {
                 BatchSize::PerIteration,
             )
         });
+        let direct = Appender::open_with(
+            dir.path().join("direct.db"),
+            &store,
+            AppenderOptions {
+                spool: false,
+                ..AppenderOptions::default()
+            },
+        )
+        .unwrap();
+        g.bench_function("append_wait_no_spool/1", |b| {
+            b.iter_batched(
+                || {
+                    i += 1;
+                    event(i)
+                },
+                |e| {
+                    let t = direct.append(e).unwrap();
+                    direct.wait(t).unwrap();
+                },
+                BatchSize::PerIteration,
+            )
+        });
         g.finish();
         appender.close().unwrap();
+        direct.close().unwrap();
     }
 }
 
