@@ -15,45 +15,9 @@ use sha2::{Digest, Sha256};
 
 use crate::session::SessionCtx;
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum EventKind {
-    /// A client session began.
-    SessionStart,
-    /// A client session ended.
-    SessionEnd,
-    /// A handshake (`initialize` or `server/discover`) request was forwarded.
-    Handshake,
-    /// A list request (`tools/list`, `resources/list`, `prompts/list`, ...) was forwarded.
-    List,
-    /// A `tools/call` (or `resources/read`, `prompts/get`) was forwarded.
-    Call,
-    /// A response to a recorded request came back.
-    Result,
-    /// An error: upstream crash, timeout, malformed input.
-    Error,
-    /// A check denied a message.
-    Denial,
-    /// The kill switch was engaged or released.
-    KillSwitch,
-}
-
-impl EventKind {
-    /// Stable lowercase name for storage.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::SessionStart => "session_start",
-            EventKind::SessionEnd => "session_end",
-            EventKind::Handshake => "handshake",
-            EventKind::List => "list",
-            EventKind::Call => "call",
-            EventKind::Result => "result",
-            EventKind::Error => "error",
-            EventKind::Denial => "denial",
-            EventKind::KillSwitch => "kill_switch",
-        }
-    }
-}
+/// What happened, and the outcome a record reports: the audit trail's own types, so the
+/// gateway's records map onto stored ones without a translation table.
+pub use mcpwall_audit::{Decision, EventKind};
 
 /// A payload (arguments or result) as the trail keeps it: size, hash, and optionally a
 /// redacted, size-capped text. Never the clear text.
@@ -118,28 +82,6 @@ impl PayloadRef {
         match self {
             PayloadRef::Raw(b) => summarize(b, redactor),
             PayloadRef::Summary(p) => p.clone(),
-        }
-    }
-}
-
-/// The outcome a record reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// Forwarded as is.
-    Allow,
-    /// Forwarded after a check changed it.
-    Modify,
-    /// Refused.
-    Deny,
-}
-
-impl Decision {
-    /// Stable lowercase name.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Decision::Allow => "allow",
-            Decision::Modify => "modify",
-            Decision::Deny => "deny",
         }
     }
 }
@@ -474,19 +416,8 @@ pub fn appender_sink(
 
 /// Converts a gateway event into the audit crate's event.
 pub fn to_audit_event(ev: &AuditEvent, redactor: Option<Redactor>) -> mcpwall_audit::Event {
-    use mcpwall_audit::{Event, EventKind as K};
-    let kind = match ev.kind {
-        EventKind::SessionStart => K::SessionStart,
-        EventKind::SessionEnd => K::SessionEnd,
-        EventKind::Handshake => K::Handshake,
-        EventKind::List => K::List,
-        EventKind::Call => K::Call,
-        EventKind::Result => K::Result,
-        EventKind::Error => K::Error,
-        EventKind::Denial => K::Denial,
-        EventKind::KillSwitch => K::KillSwitch,
-    };
-    let mut out = Event::new(kind).system_time(ev.time);
+    use mcpwall_audit::Event;
+    let mut out = Event::new(ev.kind.clone()).system_time(ev.time);
     if !ev.session.is_empty() {
         out = out.session(ev.session.clone());
     }
@@ -519,12 +450,7 @@ pub fn to_audit_event(ev: &AuditEvent, redactor: Option<Redactor>) -> mcpwall_au
     }
     match &ev.decision {
         Some(d) => {
-            let d = match d {
-                Decision::Allow => mcpwall_audit::Decision::Allow,
-                Decision::Modify => mcpwall_audit::Decision::Modify,
-                Decision::Deny => mcpwall_audit::Decision::Deny,
-            };
-            out = out.decision(d, ev.rule.as_deref(), ev.detail.as_deref());
+            out = out.decision(*d, ev.rule.as_deref(), ev.detail.as_deref());
         }
         None => {
             if let Some(rule) = &ev.rule {

@@ -1085,7 +1085,7 @@ mod tests {
             "audit: {:#?}",
             events
                 .iter()
-                .map(|e| (e.decision.clone(), e.tool.clone(), e.detail.clone()))
+                .map(|e| (e.decision, e.tool.clone(), e.detail.clone()))
                 .collect::<Vec<_>>()
         );
         let allowed: Vec<_> = events

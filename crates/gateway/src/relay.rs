@@ -1382,7 +1382,7 @@ mod tests {
         assert_eq!(client.rx.recv().await.unwrap(), b(resp));
         drop(client);
         assert_eq!(h.await.unwrap(), RelayOutcome::ClientClosed);
-        let kinds: Vec<_> = sink.events().iter().map(|e| e.kind).collect();
+        let kinds: Vec<_> = sink.events().iter().map(|e| e.kind.clone()).collect();
         assert_eq!(
             kinds,
             vec![
