@@ -164,6 +164,11 @@ impl Client {
             .await
     }
 
+    /// Posts `body` and returns only the status code (for requests that must be refused).
+    pub async fn status(&self, server: &str, sid: Option<&str>, body: Value) -> u16 {
+        self.post(server, sid, &body, &[]).await.status().as_u16()
+    }
+
     pub async fn initialize(&self, server: &str) -> (Value, Option<String>) {
         let r = self.post(server, None, &initialize_msg(1), &[]).await;
         assert_eq!(r.status(), 200);
