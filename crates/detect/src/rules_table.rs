@@ -2741,7 +2741,8 @@ pub(crate) static RULES: &[Rule] = &[
         ],
         // Moving everything somewhere: "redirect all output to ...", "forward all findings to
         // ..."; counts with a destination.
-        pattern: r#"\b(?:forward|send|redirect|route|copy|mirror|upload|post|append|exfiltrat|stream|pipe|dump|log)\w*\s+(?:all|every|each)\s+(?:of\s+)?(?:the\s+|your\s+|my\s+|its\s+)?(?:outputs?|findings|data|results|logs|messages|responses|conversations?|emails|files|records|traffic|requests?(?:\.headers)?|headers|credentials|tokens|secrets)\b"#,
+        // The verb in its order form: "axios sends all files with the same field name" is a report.
+        pattern: r#"\b(?:forward|send|redirect|route|copy|mirror|upload|post|append|exfiltrate|stream|pipe|dump|log)\s+(?:all|every|each)\s+(?:of\s+)?(?:the\s+|your\s+|my\s+|its\s+)?(?:outputs?|findings|data|results|logs|messages|responses|conversations?|emails|files|records|traffic|requests?(?:\.headers)?|headers|credentials|tokens|secrets)\b"#,
     },
 ];
 
