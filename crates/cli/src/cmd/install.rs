@@ -110,16 +110,7 @@ pub fn install(path: &Path, host: Host, mcpwall: &str, dry_run: bool) -> anyhow:
     let rewrite = mcpwall_policy::install::wrap(&text, host, mcpwall)
         .with_context(|| format!("cannot read `{}` as {host} config", path.display()))?;
     let mut out = describe(&path, &rewrite, "wrapped");
-    if !rewrite.changed() {
-        let _ = writeln!(out, "nothing to change");
-        return Ok(out);
-    }
-    if dry_run {
-        let _ = writeln!(
-            out,
-            "dry run, nothing written; the new file would be:\n{}",
-            rewrite.text
-        );
+    if nothing_to_write(&mut out, &rewrite, dry_run, "nothing to change") {
         return Ok(out);
     }
     let backup = backup_path(&path);
@@ -176,9 +167,20 @@ pub fn undo(path: &Path, host: Host, dry_run: bool) -> anyhow::Result<String> {
     let rewrite = mcpwall_policy::install::unwrap(&text, host)
         .with_context(|| format!("cannot read `{}` as {host} config", path.display()))?;
     out.push_str(&describe(&path, &rewrite, "unwrapped"));
-    if !rewrite.changed() {
-        let _ = writeln!(out, "nothing to undo");
+    if nothing_to_write(&mut out, &rewrite, dry_run, "nothing to undo") {
         return Ok(out);
+    }
+    write_atomically(&path, &rewrite.text, &path)?;
+    let _ = writeln!(out, "updated `{}`", path.display());
+    Ok(out)
+}
+
+/// True when the command ends without writing: the rewrite changes nothing (says `nothing`),
+/// or this is a dry run (shows the file it would write).
+fn nothing_to_write(out: &mut String, rewrite: &Rewrite, dry_run: bool, nothing: &str) -> bool {
+    if !rewrite.changed() {
+        let _ = writeln!(out, "{nothing}");
+        return true;
     }
     if dry_run {
         let _ = writeln!(
@@ -186,11 +188,9 @@ pub fn undo(path: &Path, host: Host, dry_run: bool) -> anyhow::Result<String> {
             "dry run, nothing written; the new file would be:\n{}",
             rewrite.text
         );
-        return Ok(out);
+        return true;
     }
-    write_atomically(&path, &rewrite.text, &path)?;
-    let _ = writeln!(out, "updated `{}`", path.display());
-    Ok(out)
+    false
 }
 
 /// Follows a symlink so the link (e.g. from a dotfiles repository) stays a link.
