@@ -133,6 +133,89 @@ struct Segment {
     digits: usize,
     dots: usize,
     upper: usize,
+    /// Which of the card, SSN and NINO shapes the segment's bytes hold ([`shapes`]).
+    shapes: u8,
+}
+
+/// A run of 12+ digits with single spaces or dashes between them (`credit-card`).
+const SHAPE_CARD: u8 = 1;
+/// `ddd[- ]?dd[- ]?dddd` (`us-ssn`).
+const SHAPE_SSN: u8 = 2;
+/// Two letters, then three digit pairs, each after an optional space (`uk-nino`).
+const SHAPE_NINO: u8 = 4;
+const SHAPE_ANY: u8 = SHAPE_CARD | SHAPE_SSN | SHAPE_NINO;
+
+/// The shapes `b` holds: necessary conditions of the card, SSN and NINO patterns, checked
+/// on the bytes before a regex runs (most number segments in logs, such as timestamps and
+/// addresses, hold none). Non-ASCII text may hold Unicode digits and letters that fold to
+/// ASCII ones, whose byte layout these checks do not model: it counts as holding every shape.
+fn shapes(b: &[u8]) -> u8 {
+    if !b.is_ascii() {
+        return SHAPE_ANY;
+    }
+    let mut out = 0;
+    if has_card_shape(b) {
+        out |= SHAPE_CARD;
+    }
+    if (0..b.len()).any(|i| ssn_shape_at(b, i)) {
+        out |= SHAPE_SSN;
+    }
+    if (0..b.len()).any(|i| nino_shape_at(b, i)) {
+        out |= SHAPE_NINO;
+    }
+    out
+}
+
+/// `(?:\d[ -]?){11,18}\d`: twelve digits, consecutive ones at most one separator apart.
+fn has_card_shape(b: &[u8]) -> bool {
+    let mut digits = 0usize;
+    let mut after_sep = false;
+    for &c in b {
+        if c.is_ascii_digit() {
+            digits += 1;
+            if digits >= 12 {
+                return true;
+            }
+            after_sep = false;
+        } else if matches!(c, b' ' | b'-') && digits > 0 && !after_sep {
+            after_sep = true;
+        } else {
+            digits = 0;
+            after_sep = false;
+        }
+    }
+    false
+}
+
+fn digits_at(b: &[u8], i: usize, n: usize) -> bool {
+    b.get(i..i + n)
+        .is_some_and(|w| w.iter().all(u8::is_ascii_digit))
+}
+
+/// Offsets after an optional byte of `seps` at `i`: `i`, and `i + 1` when it is one.
+fn optional(b: &[u8], i: usize, seps: &[u8]) -> impl Iterator<Item = usize> {
+    let one = b.get(i).is_some_and(|c| seps.contains(c));
+    std::iter::once(i).chain(one.then_some(i + 1))
+}
+
+/// `\d{3}[- ]?\d{2}[- ]?\d{4}` at `i`.
+fn ssn_shape_at(b: &[u8], i: usize) -> bool {
+    digits_at(b, i, 3)
+        && optional(b, i + 3, b"- ")
+            .any(|j| digits_at(b, j, 2) && optional(b, j + 2, b"- ").any(|k| digits_at(b, k, 4)))
+}
+
+/// `[a-z]{2} ?\d{2} ?\d{2} ?\d{2}` (any ASCII case) at `i`.
+fn nino_shape_at(b: &[u8], i: usize) -> bool {
+    let letter = |k: usize| b.get(k).is_some_and(u8::is_ascii_alphabetic);
+    letter(i)
+        && letter(i + 1)
+        && optional(b, i + 2, b" ").any(|j| {
+            digits_at(b, j, 2)
+                && optional(b, j + 2, b" ").any(|k| {
+                    digits_at(b, k, 2) && optional(b, k + 2, b" ").any(|l| digits_at(b, l, 2))
+                })
+        })
 }
 
 /// Per-byte increments of a segment alphabet, packed into one `u64` so that the scan does
@@ -221,12 +304,19 @@ fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
             (field(0), field(21), field(42))
         };
         if i > start && (digits > 0 || dots > 1) {
+            // the shapes matter only to rules that need six digits or more
+            let shapes = match digits {
+                0..=5 => 0,
+                usize::MAX => SHAPE_ANY,
+                _ => shapes(&bytes[start..i]),
+            };
             out.push(Segment {
                 start,
                 end: i,
                 digits,
                 dots,
                 upper,
+                shapes,
             });
         }
     }
@@ -261,6 +351,7 @@ fn ipv6_segments(bytes: &[u8]) -> Vec<Segment> {
                     digits: usize::MAX,
                     dots: colons,
                     upper: 0,
+                    shapes: SHAPE_ANY,
                 });
                 last_end = end;
             }
@@ -329,6 +420,7 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
         digits: usize::MAX,
         dots: usize::MAX,
         upper: usize::MAX,
+        shapes: SHAPE_ANY,
     }];
     let segs = if whole {
         all.to_vec()
@@ -339,7 +431,7 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
         c.get_group(i)
             .map(|s| (s.start, s.end, &text[s.start..s.end]))
     };
-    let card_gate = |s: &Segment| s.digits >= 12;
+    let card_gate = |s: &Segment| s.digits >= 12 && s.shapes & SHAPE_CARD != 0;
     if let Some(re) = segment_regex(&p.card, &segs, card_gate, "credit-card", &mut failed) {
         for m in matches_in(re, text, &segs, card_gate) {
             let (s, e) = (m.start(), m.end());
@@ -356,7 +448,7 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
             }
         }
     }
-    let ssn_gate = |s: &Segment| s.digits >= 9;
+    let ssn_gate = |s: &Segment| s.digits >= 9 && s.shapes & SHAPE_SSN != 0;
     if let Some(re) = segment_regex(&p.ssn, &segs, ssn_gate, "us-ssn", &mut failed) {
         for c in captures_in(re, text, &segs, ssn_gate) {
             let (Some(all), Some(a), Some(s1), Some(g), Some(s2), Some(s)) = (
@@ -393,7 +485,7 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
             out.push((all.0, all.1, "us-ssn"));
         }
     }
-    let nino_gate = |s: &Segment| s.digits >= 6;
+    let nino_gate = |s: &Segment| s.digits >= 6 && s.shapes & SHAPE_NINO != 0;
     if let Some(re) = segment_regex(&p.nino, &segs, nino_gate, "uk-nino", &mut failed) {
         for c in captures_in(re, text, &segs, nino_gate) {
             let (Some(all), Some(prefix)) = (span(&c, 0), span(&c, 1)) else {
@@ -491,11 +583,13 @@ fn segment_regex<'a, R: Compile>(
 }
 
 /// True when `driv` occurs in any ASCII case: a necessary condition of the licence rule.
+/// Looks for the `v` (rare in prose, unlike `d`) and then at the three bytes before it.
 fn mentions_driv(bytes: &[u8]) -> bool {
-    memchr::memchr2_iter(b'd', b'D', bytes).any(|i| {
-        bytes
-            .get(i + 1..i + 4)
-            .is_some_and(|w| w.eq_ignore_ascii_case(b"riv"))
+    memchr::memchr2_iter(b'v', b'V', bytes).any(|i| {
+        i >= 3
+            && bytes
+                .get(i - 3..i)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"dri"))
     })
 }
 
@@ -906,6 +1000,10 @@ mod tests {
                 Just(" ext ".to_string()), Just("é".to_string()), Just("\u{663}".to_string()),
                 Just("\u{212a}".to_string()), Just("\n".to_string()), Just(", ".to_string()),
                 "[a-z ]{1,10}",
+                "[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-Da-d]",
+                "[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}",
+                "([0-9][ -]?){11,19}",
+                "20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}Z",
             ], 0..24)
         ) {
             let text: String = parts.concat();
@@ -946,10 +1044,11 @@ mod tests {
                 p.dl.cell.get().is_some(),
             ]
         };
-        // `2025-06-18` has 8 digits: phone (7) and NINO (6) may match there, nothing else
+        // `2025-06-18` has 8 digits: phone (7) may match there; NINO (6 digits) also needs
+        // two letters before them, which the segment's shape check rules out
         assert_eq!(
             built(&p),
-            [false, false, false, false, true, true, false, false, false]
+            [false, false, false, false, false, true, false, false, false]
         );
         assert_eq!(
             scan_with(&p, "mail a@example.com", false).len(),
