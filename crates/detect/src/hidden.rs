@@ -87,8 +87,48 @@ fn is_emoji_like(c: char) -> bool {
     matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF | 0xFE0F)
 }
 
+/// The stretch of `text` [`scan_unicode`] needs: every character it acts on is non-ASCII, and
+/// it looks at most one character before one of those, and past one at the spaces and the
+/// one character that follow (a run of regional indicators may take in spaces). Mostly-ASCII
+/// tool output with a few accented letters or quotes is then not read character by
+/// character.
+fn unicode_stretch(text: &str) -> (usize, usize) {
+    let b = text.as_bytes();
+    let (Some(first), Some(last)) = (
+        b.iter().position(|&x| x >= 0x80),
+        b.iter().rposition(|&x| x >= 0x80),
+    ) else {
+        return (0, 0);
+    };
+    // one character before the first non-ASCII byte (ASCII, so one byte)
+    let from = first.saturating_sub(1);
+    // past the last non-ASCII character, its spaces and one more character (ASCII, or the
+    // text ends)
+    let mut to = last + 1;
+    while to < b.len() && b[to] == b' ' {
+        to += 1;
+    }
+    (from, (to + 1).min(b.len()))
+}
+
 fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Vec<Payload>) {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let (from, to) = unicode_stretch(text);
+    scan_unicode_in(text, from, to, scope, hits, payloads);
+}
+
+/// [`scan_unicode`] over the characters of `text[from..to]` (offsets stay those of `text`).
+fn scan_unicode_in(
+    text: &str,
+    from: usize,
+    to: usize,
+    scope: Scope,
+    hits: &mut Vec<Hit>,
+    payloads: &mut Vec<Payload>,
+) {
+    let chars: Vec<(usize, char)> = text[from..to]
+        .char_indices()
+        .map(|(o, c)| (o + from, c))
+        .collect();
     let mut i = 0;
     let mut zw_total = 0usize;
     let mut zw_inside_word = 0usize;
@@ -119,7 +159,7 @@ fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Ve
                 j += 1;
             }
             if letters >= MIN_REGIONAL_LETTERS {
-                let end = chars.get(j).map_or(text.len(), |&(o, _)| o);
+                let end = chars.get(j).map_or(to, |&(o, _)| o);
                 payloads.push(Payload {
                     kind: "regional-indicators",
                     start,
@@ -142,7 +182,7 @@ fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Ve
                 }
                 j += 1;
             }
-            let end = chars.get(j).map_or(text.len(), |&(o, _)| o);
+            let end = chars.get(j).map_or(to, |&(o, _)| o);
             // Emoji subdivision flags (black flag + tags + cancel tag) are legitimate.
             let is_flag = i > 0 && chars[i - 1].1 == '\u{1F3F4}' && decoded.len() <= 7;
             if !is_flag {
@@ -168,7 +208,7 @@ fn scan_unicode(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Ve
                 j += 1;
             }
             if j - i >= 4 {
-                let end = chars.get(j).map_or(text.len(), |&(o, _)| o);
+                let end = chars.get(j).map_or(to, |&(o, _)| o);
                 hits.push(hit("variation-selector-run", (10, 10), scope, start, end));
             }
             i = j;
@@ -616,6 +656,32 @@ mod tests {
             }
         }
         (std::mem::take(hits), std::mem::take(payloads))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// Reading only the stretch around the non-ASCII characters finds what reading every
+        /// character finds.
+        #[test]
+        fn unicode_stretch_matches_the_whole_text(
+            parts in proptest::collection::vec(prop_oneof![
+                "[a-z ]{1,8}",
+                Just(" ".to_string()),
+                Just("\u{200B}".to_string()), Just("\u{200D}".to_string()),
+                Just("\u{FEFF}".to_string()), Just("\u{202E}".to_string()),
+                Just("\u{1F1ED}".to_string()), Just("\u{1F1F4}".to_string()),
+                Just("\u{1F3F4}".to_string()), Just("\u{E0067}".to_string()),
+                Just("\u{E007F}".to_string()), Just("\u{E0100}".to_string()),
+                Just("\u{3164}".to_string()), Just("\u{0430}".to_string()),
+                Just("é".to_string()), Just("😀".to_string()),
+            ], 0..30)
+        ) {
+            let text: String = parts.concat();
+            let (mut h1, mut p1, mut h2, mut p2) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            scan_unicode(&text, Scope::Output, &mut h1, &mut p1);
+            scan_unicode_in(&text, 0, text.len(), Scope::Output, &mut h2, &mut p2);
+            prop_assert_eq!((h1, p1), (h2, p2));
+        }
     }
 
     proptest! {

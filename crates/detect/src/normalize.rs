@@ -86,13 +86,29 @@ pub fn normalize(text: &str) -> Normalized {
     let mut out = String::with_capacity(text.len());
     let mut map: Vec<u32> = Vec::with_capacity(text.len());
     let mut buf = [0u8; 4];
-    for (offset, c) in text.char_indices() {
-        let origin = offset as u32;
-        if c.is_ascii() {
-            out.push(c.to_ascii_lowercase());
-            map.push(origin);
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        // a run of ASCII is copied lowercased in one go, each byte mapping to itself
+        let run = bytes[at..]
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(bytes.len() - at);
+        if run > 0 {
+            let ascii = &text[at..at + run];
+            let len = out.len();
+            out.push_str(ascii);
+            out[len..].make_ascii_lowercase();
+            map.extend((at..at + run).map(|o| o as u32));
+            at += run;
             continue;
         }
+        let Some(c) = text[at..].chars().next() else {
+            break;
+        };
+        let offset = at;
+        at += c.len_utf8();
+        let origin = offset as u32;
         if is_hidden_char(c) {
             continue;
         }
@@ -152,6 +168,60 @@ pub fn split_identifier(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The per-character form of [`normalize`] for non-ASCII text, before ASCII runs were
+    /// copied in one go: the reference the fast path is checked against.
+    fn normalize_per_char(text: &str) -> (String, Vec<u32>) {
+        let mut out = String::new();
+        let mut map: Vec<u32> = Vec::new();
+        let mut buf = [0u8; 4];
+        for (offset, c) in text.char_indices() {
+            let origin = offset as u32;
+            if c.is_ascii() {
+                out.push(c.to_ascii_lowercase());
+                map.push(origin);
+                continue;
+            }
+            if is_hidden_char(c) {
+                continue;
+            }
+            for d in std::iter::once(c).nfkc() {
+                if d.is_ascii() {
+                    out.push(d.to_ascii_lowercase());
+                    map.push(origin);
+                    continue;
+                }
+                let mut tmp = [0u8; 4];
+                for e in unicode_security::skeleton(d.encode_utf8(&mut tmp)) {
+                    if is_combining_mark(e) || is_hidden_char(e) {
+                        continue;
+                    }
+                    for f in e.to_lowercase() {
+                        let s = f.encode_utf8(&mut buf);
+                        out.push_str(s);
+                        map.extend(std::iter::repeat_n(origin, s.len()));
+                    }
+                }
+            }
+        }
+        (out, map)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_runs_normalize_like_single_characters(
+            text in "([A-Za-z0-9 .,]{0,12}|é|ｉ|\u{200B}|\u{0430}|Ⅻ|ß|😀|\u{0301}){0,24}",
+        ) {
+            let n = normalize(&text);
+            let (t, m) = normalize_per_char(&text);
+            proptest::prop_assert_eq!(&n.text, &t);
+            if let Some(map) = &n.map {
+                proptest::prop_assert_eq!(map, &m);
+            } else {
+                proptest::prop_assert!(text.is_ascii());
+            }
+        }
+    }
 
     #[test]
     fn ascii_is_lowercased_with_identity_map() {
