@@ -897,3 +897,52 @@ impl Future for Acked {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::event::EventKind;
+
+    #[test]
+    fn a_failing_spool_falls_back_to_committing_and_says_so_in_the_trail() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("audit.db");
+        let a = Appender::open(&db).unwrap();
+        // The spool breaks (disk full, say): its writes fail from now on.
+        *a.shared().spool.lock().unwrap() = Some(Spool::failing(&db));
+        for i in 0..3 {
+            let t = a
+                .append(Event::new(EventKind::Call).session(format!("s{i}")))
+                .unwrap();
+            a.wait(t).unwrap();
+            // Acknowledged by a commit: visible to another connection at once.
+            let s = Store::open_existing(&db).unwrap();
+            let calls = s
+                .query(&crate::store::Filter {
+                    kind: Some(EventKind::Call),
+                    ..Default::default()
+                })
+                .unwrap();
+            assert_eq!(calls.len(), i + 1);
+        }
+        assert!(!a.shared().lock().spool_on);
+        a.close().unwrap();
+        let s = Store::open_existing(&db).unwrap();
+        let notes = s
+            .query(&crate::store::Filter {
+                kind: Some(EventKind::Error),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].event.rule.as_deref(), Some("audit.spool"));
+        assert!(notes[0]
+            .event
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("committing directly"));
+        assert!(s.verify().unwrap().is_ok());
+    }
+}

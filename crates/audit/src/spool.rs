@@ -218,6 +218,33 @@ impl Spool {
         1 + self.full.len()
     }
 
+    /// A spool whose writes fail (its file is open read-only), for tests of the fallback.
+    #[cfg(test)]
+    pub(crate) fn failing(db: &Path) -> Spool {
+        #![allow(clippy::unwrap_used)]
+        let s = Spool::create(db, false).unwrap();
+        let (dir, name, path) = (s.dir.clone(), s.name.clone(), s.current.path.clone());
+        drop(s); // releases the lock; the file stays
+        let ro = File::open(&path).unwrap();
+        let file = Flock::lock(ro, FlockArg::LockExclusiveNonblock)
+            .map_err(|(_, e)| e)
+            .unwrap();
+        Spool {
+            dir,
+            name,
+            k: 1,
+            current: SpoolFile {
+                file,
+                path,
+                len: 0,
+                written_through: 0,
+            },
+            full: Vec::new(),
+            sync: false,
+            buf: Vec::new(),
+        }
+    }
+
     /// Removes its files (everything in them is committed) and its progress row.
     pub(crate) fn remove(self, store: &Store) {
         for f in self.full.iter().chain(std::iter::once(&self.current)) {
