@@ -278,6 +278,9 @@ fn run_table(c: &Option<Compiled>, rules: &[Rule], text: &str, scope: Scope) -> 
     }
 }
 
+/// Anchor matches whose buffer a thread keeps between texts (24 bytes each).
+const MAX_KEPT_EVENTS: usize = 1 << 14;
+
 thread_local! {
     /// The anchor matches of the text being analyzed, kept to reuse the allocation.
     static EVENTS: RefCell<Vec<lanes::Event>> = const { RefCell::new(Vec::new()) };
@@ -285,7 +288,13 @@ thread_local! {
 
 fn run_with(c: &Compiled, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> {
     EVENTS.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut events) => run_events(c, rules, text, scope, &mut events),
+        Ok(mut events) => {
+            let hits = run_events(c, rules, text, scope, &mut events);
+            // one huge text must not pin its buffer for the life of the thread
+            events.clear();
+            events.shrink_to(MAX_KEPT_EVENTS);
+            hits
+        }
         // re-entered on this thread (never today): a fresh buffer
         Err(_) => run_events(c, rules, text, scope, &mut Vec::new()),
     })
