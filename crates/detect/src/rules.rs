@@ -80,8 +80,9 @@ static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| compile(crate::ru
 static COMPILED_RAW: LazyLock<Option<Compiled>> =
     LazyLock::new(|| compile(crate::rules_table::RAW_RULES));
 
-fn compile(rules: &[Rule]) -> Option<Compiled> {
-    let mut anchors: Vec<&str> = Vec::new();
+/// The distinct anchors of `rules`, and for each the rules that own it.
+fn anchors_of(rules: &[Rule]) -> (Vec<&'static str>, Vec<Vec<usize>>) {
+    let mut anchors: Vec<&'static str> = Vec::new();
     let mut owners: Vec<Vec<usize>> = Vec::new();
     for (i, r) in rules.iter().enumerate() {
         for a in r.anchors {
@@ -94,6 +95,11 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             }
         }
     }
+    (anchors, owners)
+}
+
+fn compile(rules: &[Rule]) -> Option<Compiled> {
+    let (anchors, owners) = anchors_of(rules);
     // One rule that fails to build disables the whole set (and so fails closed); the unit
     // test `every_rule_compiles_and_has_anchors` keeps that from ever shipping.
     let regexes = rules
@@ -437,6 +443,56 @@ mod tests {
         }
         assert!(COMPILED.is_some());
         assert!(COMPILED_RAW.is_some());
+    }
+
+    #[test]
+    fn lanes_find_the_anchors_the_overlapping_iterator_finds() {
+        use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+        for table in [RULES, RAW_RULES] {
+            let (anchors, _) = anchors_of(table);
+            let dfa = lanes::build(&anchors, false).expect("dfa");
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&anchors)
+                .expect("automaton");
+            // every anchor, glued and separated in turn, so that matches overlap, nest and
+            // straddle the lane boundaries; plus ordinary tool output around them
+            let mut text = String::from("-rw-r--r-- 1 dev staff 1037 src/handler.rs user=alice ");
+            for (i, a) in anchors.iter().enumerate() {
+                text.push_str(a);
+                text.push_str(["", " ", "\n", "s ", "<x>"][i % 5]);
+            }
+            text.push_str(" INFO request handled in 12 ms, 3 ignored");
+            for cut in [
+                0,
+                1,
+                700,
+                1023,
+                1024,
+                1500,
+                4097,
+                text.len() / 2,
+                text.len(),
+            ] {
+                let mut cut = cut.min(text.len());
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let hay = &text[..cut];
+                let mut got = Vec::new();
+                lanes::overlapping(&dfa, hay.as_bytes(), &mut got);
+                let want: Vec<lanes::Event> = ac
+                    .find_overlapping_iter(hay)
+                    .map(|m| lanes::Event {
+                        pattern: m.pattern().as_usize(),
+                        start: m.start(),
+                        end: m.end(),
+                    })
+                    .collect();
+                assert_eq!(got, want, "prefix of {cut} bytes");
+            }
+        }
     }
 
     #[test]
