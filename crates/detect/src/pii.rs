@@ -327,6 +327,12 @@ fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
 /// four hex digits between them (`(?:[0-9a-f]{0,4}:){2,7}`), so only the maximal runs of
 /// [`IPV6_CLASSES`] around such a pair are kept. Colons are found with `memchr`, so text
 /// without close colon pairs costs one vectorized pass.
+/// Whether an address can point at a person's machine: loopback (`127.0.0.0/8`, `::1`) and
+/// unspecified (`0.0.0.0`, `::`) addresses name no host and fill every server log.
+fn names_a_host(ip: std::net::IpAddr) -> bool {
+    !(ip.is_loopback() || ip.is_unspecified())
+}
+
 fn ipv6_segments(bytes: &[u8]) -> Vec<Segment> {
     let member = |b: u8| IPV6_CLASSES[usize::from(b)] != OUT;
     let mut out = Vec::new();
@@ -519,7 +525,9 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
     let ipv4_gate = |s: &Segment| s.digits >= 4 && s.dots >= 3;
     if let Some(re) = segment_regex(&p.ipv4, &segs, ipv4_gate, "ip-address", &mut failed) {
         for m in matches_in(re, text, &segs, ipv4_gate) {
-            if text[m.range()].parse::<Ipv4Addr>().is_ok()
+            if text[m.range()]
+                .parse::<Ipv4Addr>()
+                .is_ok_and(|ip| names_a_host(ip.into()))
                 && !looks_like_version(text, m.start(), m.end())
             {
                 out.push((m.start(), m.end(), "ip-address"));
@@ -538,7 +546,8 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
                 let s = &text[m.range()];
                 if s.len() >= 6
                     && s.matches(':').count() >= 2
-                    && s.parse::<Ipv6Addr>().is_ok()
+                    && s.parse::<Ipv6Addr>()
+                        .is_ok_and(|ip| names_a_host(ip.into()))
                     && !is_time_like(s)
                     && word_boundary(text, m.start(), m.end())
                 {
@@ -1202,6 +1211,22 @@ mod tests {
         assert!(found("released 2023-05-12 build 1234567").is_empty());
         assert!(found("version 1.2.3 and 4.5.6").is_empty());
         assert!(found("total 123456789012 bytes").is_empty());
+    }
+
+    #[test]
+    fn loopback_and_unspecified_addresses_are_not_personal() {
+        for t in [
+            "listening on 127.0.0.1:8080",
+            "bind 0.0.0.0 port 80",
+            "connect to [::1]:5432",
+            "127.10.0.3 is loopback too",
+        ] {
+            assert!(found(t).is_empty(), "{t}");
+        }
+        assert_eq!(
+            found("from 127.0.0.1 to 198.51.100.20"),
+            vec![("ip-address".into(), "198.51.100.20")]
+        );
     }
 
     #[test]
