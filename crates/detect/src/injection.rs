@@ -86,7 +86,7 @@ pub fn assess_output_json(v: &Value) -> Assessment {
 fn analyze_output(text: &str) -> Vec<Hit> {
     let mut hits = analyze(text, Scope::Output);
     hits.retain(|h| !code_coincidence(text, h));
-    hits.extend(morse_hits(text));
+    hits.extend(morse_hits(text, Scope::Output));
     hits
 }
 
@@ -100,7 +100,7 @@ const MORSE_PAYLOAD_SCORE: u32 = 5;
 /// Orders spelled in Morse code (`.. --. -. --- .-. .` is "ignore"): each run of dots, dashes,
 /// spaces and slashes that decodes to text is analyzed again; its hits point at the run, and a
 /// decoded order adds `instructions-in-morse`.
-fn morse_hits(text: &str) -> Vec<Hit> {
+pub(crate) fn morse_hits(text: &str, scope: Scope) -> Vec<Hit> {
     if !(text.contains(".-") || text.contains("-.")) {
         return Vec::new();
     }
@@ -130,7 +130,7 @@ fn morse_hits(text: &str) -> Vec<Hit> {
             continue;
         };
         runs += 1;
-        let inner = analyze(&decoded, Scope::Output);
+        let inner = analyze(&decoded, scope);
         if inner.is_empty() {
             continue;
         }
