@@ -42,6 +42,7 @@ pub fn assess_text(text: &str) -> Assessment {
 fn analyze_prose(text: &str) -> Vec<Hit> {
     let mut hits = analyze(text, Scope::Poisoning);
     hits.extend(crate::injection::morse_hits(text, Scope::Poisoning));
+    hits.extend(crate::injection::braille_hits(text, Scope::Poisoning));
     hits
 }
 
