@@ -43,6 +43,7 @@ fn analyze_prose(text: &str) -> Vec<Hit> {
     let mut hits = analyze(text, Scope::Poisoning);
     hits.extend(crate::injection::morse_hits(text, Scope::Poisoning));
     hits.extend(crate::injection::braille_hits(text, Scope::Poisoning));
+    hits.extend(crate::injection::rot13_hits(text, Scope::Poisoning));
     hits
 }
 
