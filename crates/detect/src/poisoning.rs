@@ -44,6 +44,8 @@ fn analyze_prose(text: &str) -> Vec<Hit> {
     hits.extend(crate::injection::morse_hits(text, Scope::Poisoning));
     hits.extend(crate::injection::braille_hits(text, Scope::Poisoning));
     hits.extend(crate::injection::rot13_hits(text, Scope::Poisoning));
+    let disguised = crate::injection::disguise_hits(text, Scope::Poisoning, &hits);
+    hits.extend(disguised);
     hits
 }
 
