@@ -10,6 +10,7 @@ pub mod fuzzing;
 pub mod hidden;
 pub mod injection;
 pub mod normalize;
+mod pattern;
 pub mod pii;
 pub mod poisoning;
 pub mod redact;

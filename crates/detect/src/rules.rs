@@ -136,51 +136,14 @@ fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
 /// become the ASCII members themselves. (Replacing blindly inside a class once turned
 /// `[^\\s)]` into a class that excluded the letters a-u.)
 fn ascii_classes(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len() * 2);
-    let mut in_class = false;
-    let mut chars = pattern.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let Some(n) = chars.next() else {
-                    out.push(c);
-                    break;
-                };
-                match (in_class, n) {
-                    (false, 'b' | 'w' | 's') => {
-                        out.push_str("(?-u:\\");
-                        out.push(n);
-                        out.push(')');
-                    }
-                    (true, 'w') => out.push_str("a-zA-Z0-9_"),
-                    (true, 's') => out.push_str("\\t\\n\\x0B\\x0C\\r "),
-                    _ => {
-                        out.push(c);
-                        out.push(n);
-                    }
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-                // A `]` or `^]` right after the opening bracket is a literal.
-                if chars.peek() == Some(&'^') {
-                    out.push('^');
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    out.push(']');
-                    chars.next();
-                }
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::pattern::rewrite_escapes(pattern, |n, in_class| match (in_class, n) {
+        (false, 'b') => Some("(?-u:\\b)"),
+        (false, 'w') => Some("(?-u:\\w)"),
+        (false, 's') => Some("(?-u:\\s)"),
+        (true, 'w') => Some("a-zA-Z0-9_"),
+        (true, 's') => Some("\\t\\n\\x0B\\x0C\\r "),
+        _ => None,
+    })
 }
 
 /// Replaces `@NAME@` (uppercase names only) with the shared fragment of that name.

@@ -625,53 +625,14 @@ fn build_regex(src: &str) -> Option<Regex> {
 /// Rewrites `\w`, `\d` and `\b` to their ASCII forms. Credentials are ASCII, and the
 /// Unicode forms blow up the lazy DFA (Unicode `\b` even forces the slower engines).
 fn ascii_classes(src: &str) -> String {
-    let mut out = String::with_capacity(src.len() + 16);
-    let mut in_class = false;
-    let mut chars = src.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                let Some(n) = chars.next() else {
-                    out.push(c);
-                    break;
-                };
-                match (n, in_class) {
-                    ('w', false) => out.push_str("[0-9A-Za-z_]"),
-                    ('w', true) => out.push_str("0-9A-Za-z_"),
-                    ('d', false) => out.push_str("[0-9]"),
-                    ('d', true) => out.push_str("0-9"),
-                    ('b', false) => out.push_str("(?-u:\\b)"),
-                    _ => {
-                        out.push(c);
-                        out.push(n);
-                    }
-                }
-            }
-            '[' if !in_class => {
-                in_class = true;
-                out.push(c);
-                // a leading `]` or `^]` is literal
-                if chars.peek() == Some(&'^') {
-                    out.push('^');
-                    chars.next();
-                }
-                if chars.peek() == Some(&']') {
-                    out.push(']');
-                    chars.next();
-                }
-            }
-            '[' if in_class => {
-                // nested class like `[[:alpha:]]` is not used in our patterns; keep literal
-                out.push(c);
-            }
-            ']' if in_class => {
-                in_class = false;
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-    }
-    out
+    crate::pattern::rewrite_escapes(src, |n, in_class| match (n, in_class) {
+        ('w', false) => Some("[0-9A-Za-z_]"),
+        ('w', true) => Some("0-9A-Za-z_"),
+        ('d', false) => Some("[0-9]"),
+        ('d', true) => Some("0-9"),
+        ('b', false) => Some("(?-u:\\b)"),
+        _ => None,
+    })
 }
 
 /// A byte window of at most `len` bytes starting at `from`, cut on a char boundary.
