@@ -1,8 +1,10 @@
-//! Latency distribution of acknowledged commits, as the stdio relay pays them: per round, a
+//! Latency distribution of acknowledgements, as the stdio relay pays them: per round, a
 //! request's record queued (not waited for), then the answer's record queued and both waited
-//! for. Prints p50/p90/p99 in µs.
+//! for. Prints p50/p90/p99 in µs. `spool` (the default, as the gateway runs) acknowledges
+//! through the write-ahead spool; `commit` turns the spool off, so every acknowledgement is a
+//! SQLite commit of its own (what the figures before the spool measured).
 //!
-//! `cargo run --release -p mcpwall-audit --example commit_latency -- [rounds] [normal|full]`
+//! `cargo run --release -p mcpwall-audit --example commit_latency -- [rounds] [normal|full] [spool|commit]`
 
 #![allow(clippy::unwrap_used)]
 
@@ -37,10 +39,14 @@ fn main() {
         synchronous,
         ..StoreOptions::default()
     };
+    let spool = args.next().as_deref() != Some("commit");
     let appender = Appender::open_with(
         dir.path().join("audit.db"),
         &store,
-        AppenderOptions::default(),
+        AppenderOptions {
+            spool,
+            ..AppenderOptions::default()
+        },
     )
     .unwrap();
     let mut lat = Vec::with_capacity(rounds);
