@@ -201,6 +201,14 @@ impl Core {
         !self.committing && !self.spooling
     }
 
+    /// Queues an `audit.spool` error record saying `reason` (what the spool could not do).
+    fn push_note(&mut self, reason: String) {
+        let t = self.next;
+        self.next += 1;
+        let note = Pending::Ready(Box::new(crate::spool::note(reason)));
+        self.queue.push_back((t, note, Instant::now()));
+    }
+
     /// Tickets `first..=last` became durable (or failed).
     fn mark_done(&mut self, first: u64, last: u64) {
         if first <= self.done + 1 {
@@ -311,15 +319,9 @@ impl Shared {
                     st.queue.push_front((t, Pending::Ready(Box::new(ev)), at));
                 }
                 // Say so in the trail: from now on every acknowledgement waits for a commit.
-                let t = st.next;
-                st.next += 1;
-                let mut note = Event::new(crate::event::EventKind::Error);
-                note.rule = Some("audit.spool".to_owned());
-                note.reason = Some(format!(
+                st.push_note(format!(
                     "audit spool write failed, committing directly from now on: {e}"
                 ));
-                st.queue
-                    .push_back((t, Pending::Ready(Box::new(note)), Instant::now()));
             }
         }
         if st.bg_idle {
@@ -678,12 +680,7 @@ impl Appender {
             ..Core::default()
         };
         for reason in notes {
-            let mut note = Event::new(crate::event::EventKind::Error);
-            note.rule = Some("audit.spool".to_owned());
-            note.reason = Some(reason);
-            core.queue
-                .push_back((core.next, Pending::Ready(Box::new(note)), Instant::now()));
-            core.next += 1;
+            core.push_note(reason);
         }
         let shared = Arc::new(Shared {
             core: Mutex::new(core),

@@ -367,7 +367,8 @@ pub fn recover(store: &mut Store) -> Result<Recovered, AuditError> {
                 .unwrap_or_default();
             let (events, unreadable, last) = parse(&file_name, &bytes, progress);
             if !events.is_empty() {
-                store.append_recovered(&events, &name, last.max(progress))?;
+                // The records and the progress in one transaction: never appended twice.
+                store.append_slice(&events, None, Some((&name, last.max(progress))))?;
             }
             out.records += events.len() as u64;
             out.unreadable += unreadable;
@@ -420,29 +421,21 @@ fn parse(name: &str, bytes: &[u8], progress: u64) -> (Vec<Event>, u64, u64) {
             }
             Err(reason) => {
                 unreadable += 1;
-                let mut e = Event::new(EventKind::Error);
-                e.rule = Some("audit.spool".to_owned());
-                e.reason = Some(format!(
+                events.push(note(format!(
                     "audit spool `{name}` line {line_no} could not be read: {reason}"
-                ));
-                events.push(e);
+                )));
             }
         }
     }
     (events, unreadable, last)
 }
 
-impl Store {
-    /// Appends recovered spool events and sets the spool's progress, in one transaction.
-    fn append_recovered(
-        &mut self,
-        events: &[Event],
-        spool: &str,
-        through: u64,
-    ) -> Result<(), AuditError> {
-        self.append_slice(events, None, Some((spool, through)))?;
-        Ok(())
-    }
+/// An `error` record (`rule` `audit.spool`) saying what the spool could not do.
+pub(crate) fn note(reason: String) -> Event {
+    let mut e = Event::new(EventKind::Error);
+    e.rule = Some("audit.spool".to_owned());
+    e.reason = Some(reason);
+    e
 }
 
 /// Records in an open write transaction that `spool` is committed through ticket `n`.
