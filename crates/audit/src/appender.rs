@@ -423,11 +423,25 @@ impl Shared {
             if let Some(r) = st.outcome_range(from, t) {
                 return r;
             }
-            st = match st.should_lead(t) {
-                Some(Lead::Spool) => self.lead_spool(st),
-                Some(Lead::Commit) => self.lead(st),
-                None => self.block(st),
+            st = match self.lead_for(st, t) {
+                Ok(st) => st,
+                Err(st) => self.block(st),
             };
+        }
+    }
+
+    /// Leads what the waiter for `t` should lead (see [`Core::should_lead`]): `Ok` with the
+    /// lock held again after the spool write or commit, `Err` with the lock untouched when
+    /// there is nothing for it to do.
+    fn lead_for<'a>(
+        &'a self,
+        st: MutexGuard<'a, Core>,
+        t: u64,
+    ) -> Result<MutexGuard<'a, Core>, MutexGuard<'a, Core>> {
+        match st.should_lead(t) {
+            Some(Lead::Spool) => Ok(self.lead_spool(st)),
+            Some(Lead::Commit) => Ok(self.lead(st)),
+            None => Err(st),
         }
     }
 
@@ -875,16 +889,12 @@ impl Future for Acked {
             if let Some(r) = st.outcome_range(self.from, self.ticket) {
                 return Poll::Ready(r);
             }
-            match st.should_lead(self.ticket) {
-                Some(Lead::Spool) => {
-                    st = shared.lead_spool(st);
+            match shared.lead_for(st, self.ticket) {
+                Ok(g) => {
+                    st = g;
                     continue;
                 }
-                Some(Lead::Commit) => {
-                    st = shared.lead(st);
-                    continue;
-                }
-                None => {}
+                Err(g) => st = g,
             }
             let t = self.ticket;
             st.wakers
