@@ -28,6 +28,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
+use percent_encoding::percent_decode_str;
 use unicode_normalization::UnicodeNormalization;
 use url::{Host, Url};
 
@@ -221,7 +222,15 @@ impl UrlGuard {
                 return Err(UrlDenial::ParserConfusion(clip(authority)));
             }
         }
-        for cand in lenient_hosts(authority) {
+        let mut candidates = lenient_hosts(authority);
+        for reading in other_authorities(trimmed, authority) {
+            for cand in lenient_hosts(&reading) {
+                if !candidates.contains(&cand) {
+                    candidates.push(cand);
+                }
+            }
+        }
+        for cand in candidates {
             // Compatibility characters (fullwidth, circled, superscript letters) that IDNA
             // folds to ASCII only serve to slip a host past filters; real IDNs are
             // NFKC-stable.
@@ -429,6 +438,7 @@ const INTRANET_SUFFIXES: &[&str] = &[
     ".private",
     ".svc",
     ".cluster.local",
+    ".consul",
     ".test",
     ".invalid",
     ".onion",
@@ -491,6 +501,56 @@ fn raw_authority(s: &str) -> Option<&str> {
     let rest = s[i + 1..].trim_start_matches(['/', '\\']);
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     Some(&rest[..end])
+}
+
+/// Authorities that parsers other than WHATWG's read (Orange Tsai, "A New Era of SSRF",
+/// 2017), beside the WHATWG one:
+/// - one that does not stop at `?` or `#`: `http://good.com#@127.0.0.1/` is 127.0.0.1 to a
+///   parser that takes the last `@` before the path;
+/// - the authority cut at white space, where most resolvers stop a host
+///   (`http://127.0.0.1 &@good.com/`);
+/// - when percent-escapes in the authority decode (up to three times) to a delimiter, the
+///   decoded authority cut at that delimiter: `http://127.0.0.1%2523@good.com/` is 127.0.0.1
+///   to a client that decodes twice before it splits.
+///
+/// Only readings that such a delimiter produces are returned, so an ordinary URL (a query,
+/// an escaped space in the user name) yields none.
+fn other_authorities(url: &str, authority: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |a: &str| {
+        if !a.is_empty() && a != authority && !out.iter().any(|o| o == a) {
+            out.push(a.to_string());
+        }
+    };
+    if let Some(i) = authority.find(char::is_whitespace) {
+        push(&authority[..i]);
+    }
+    if let Some(i) = url.find(':') {
+        let rest = url[i + 1..].trim_start_matches(['/', '\\']);
+        let greedy = &rest[..rest.find('/').unwrap_or(rest.len())];
+        if let Some(j) = greedy.rfind('@').filter(|&j| j >= authority.len()) {
+            let host = &greedy[j + 1..];
+            push(&host[..host.find(char::is_whitespace).unwrap_or(host.len())]);
+        }
+    }
+    if authority.contains('%') {
+        let mut decoded = authority.to_string();
+        for _ in 0..3 {
+            let next = percent_decode_str(&decoded)
+                .decode_utf8_lossy()
+                .into_owned();
+            if next == decoded {
+                break;
+            }
+            decoded = next;
+            if let Some(cut) = decoded.find(['/', '?', '#', '\\']) {
+                push(&decoded[..cut]);
+            } else if decoded.matches('@').count() > authority.matches('@').count() {
+                push(&decoded);
+            }
+        }
+    }
+    out
 }
 
 /// Candidate hosts of an authority: userinfo split at the first and at the last `@`, the
@@ -756,10 +816,30 @@ mod tests {
             "http://a@b@127.0.0.1/",
             "http://127.1.1.1:80\\@@127.2.2.2:80/",
             "http://127.1.1.1:80#\\@127.2.2.2:80/",
+            // readings of parsers that do not stop at `#`/`?`, stop at white space, or
+            // decode escapes before they split the authority
+            "http://good.com#@127.0.0.1/",
+            "http://good.com?@169.254.169.254/",
+            "http://127.0.0.1 &@good.com# @good.org/",
+            "http://1.1.1.1 &@2.2.2.2# @10.0.0.1/",
+            "http://127.0.0.1%2523@good.com/",
+            "http://169.254.169.254%2f@good.com/",
+            "http://localhost%3f@good.com/",
+            "http://good.com%40127.0.0.1@good.org/",
         ] {
             assert!(denied(u), "{u}");
         }
-        assert!(!denied("http://user:pw@example.com/"));
+        for u in [
+            "http://user:pw@example.com/",
+            "https://example.com?email=a@example.org",
+            "https://example.com#section-2",
+            "https://example.com/a@b",
+            "https://my%20name:pw@example.com/",
+            "https://user%40example.org:pw@example.com/",
+            "https://example.com/?q=%2f%23",
+        ] {
+            assert!(!denied(u), "{u}");
+        }
         assert!(
             denied("http://ⓔⓧⓐⓜⓟⓛⓔ.ⓒⓞⓜ/"),
             "compatibility characters in the host"
@@ -782,6 +862,7 @@ mod tests {
             "http://127-0-0-1.example.com/",
             "http://ip-10-0-0-1.example.com/",
             "http://kubernetes.default/",
+            "http://vault.service.consul/",
         ] {
             assert!(denied(u), "{u}");
         }
