@@ -44,8 +44,8 @@ pub struct Common {
     /// else `~/.local/state/mcpwall`).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Audit database (default: `MCPWALL_AUDIT`, the config's, else the per-user data path).
-    #[arg(long, value_name = "PATH", env = "MCPWALL_AUDIT")]
+    /// Audit database (default: `MCPWALL_AUDIT`, the config's, else the per-user data path) [env: MCPWALL_AUDIT].
+    #[arg(long, value_name = "PATH")]
     pub audit: Option<PathBuf>,
     /// Do not record the change in the audit trail.
     #[arg(long, conflicts_with = "audit")]
@@ -76,9 +76,7 @@ fn locate(c: &Common) -> anyhow::Result<Where> {
     let audit = if c.no_audit {
         None
     } else {
-        match c
-            .audit
-            .clone()
+        match super::audit_arg(c.audit.as_ref())
             .or_else(|| config.as_ref().and_then(|c| c.gateway.audit.path.clone()))
         {
             Some(p) => Some(p),

@@ -50,8 +50,8 @@ pub struct Args {
     /// Serve only these servers (repeatable). Default: every server in the config.
     #[arg(long = "server", value_name = "NAME")]
     pub servers: Vec<String>,
-    /// Audit trail database (SQLite).
-    #[arg(long, value_name = "PATH", env = "MCPWALL_AUDIT")]
+    /// Audit trail database (SQLite; default: `MCPWALL_AUDIT`, the config's, else the per-user data path) [env: MCPWALL_AUDIT].
+    #[arg(long, value_name = "PATH")]
     pub audit: Option<PathBuf>,
     /// Run without an audit trail.
     #[arg(long, conflicts_with = "audit")]
@@ -79,9 +79,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None
     } else {
         Some(
-            match args
-                .audit
-                .clone()
+            match super::audit_arg(args.audit.as_ref())
                 .or_else(|| config.gateway.audit.path.clone())
             {
                 Some(p) => p,

@@ -34,8 +34,8 @@ pub struct Args {
     /// (default: the program's file name).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// Audit database (default: `MCPWALL_AUDIT`, else the per-user data path).
-    #[arg(long, value_name = "PATH", env = "MCPWALL_AUDIT")]
+    /// Audit database (default: `MCPWALL_AUDIT`, else the per-user data path) [env: MCPWALL_AUDIT].
+    #[arg(long, value_name = "PATH")]
     pub audit: Option<PathBuf>,
     /// Run without an audit trail.
     #[arg(long, conflicts_with = "audit")]
@@ -180,7 +180,7 @@ fn plan(args: &Args) -> anyhow::Result<Plan> {
     let audit = if args.no_audit {
         None
     } else {
-        Some(match args.audit.clone().or(audit) {
+        Some(match super::audit_arg(args.audit.as_ref()).or(audit) {
             Some(p) => p,
             None => mcpwall_audit::default_path()?,
         })

@@ -19,19 +19,24 @@ for line in sys.stdin:
         sys.stdout.flush()
 "#;
 
-/// Runs the env server behind `mcpwall wrap` (with `wrap_args` before `--`) and returns the
-/// environment it saw.
+/// Runs the env server behind `mcpwall wrap --no-audit` (with `wrap_args` before `--`) and
+/// returns the environment it saw.
 fn server_env(wrap_args: &[&str]) -> serde_json::Map<String, Value> {
     let dir = tempfile::tempdir().unwrap();
+    server_env_in(dir.path(), wrap_args)
+}
+
+fn server_env_in(dir: &std::path::Path, wrap_args: &[&str]) -> serde_json::Map<String, Value> {
     let mut child = Command::new(mcpwall_bin())
         .arg("wrap")
         .arg("--no-audit")
         .args(wrap_args)
         .args(["--", "python3", "-c", ENV_SERVER])
-        .env("MCPWALL_STATE_DIR", dir.path().join("state"))
+        .env("MCPWALL_STATE_DIR", dir.join("state"))
         .env("MCPWALL_TEST_PASSED", "passed-value")
         .env("MCPWALL_TEST_UNLISTED", "unlisted-value")
-        .env_remove("MCPWALL_AUDIT")
+        // set, as a user's shell profile may set it: `--no-audit` must still win
+        .env("MCPWALL_AUDIT", dir.join("audit.db"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -68,4 +73,17 @@ fn passed_variable_reaches_the_server_and_unlisted_does_not() {
     let env = server_env(&[]);
     assert!(!env.contains_key("MCPWALL_TEST_PASSED"));
     assert!(!env.contains_key("MCPWALL_TEST_UNLISTED"));
+}
+
+/// `--no-audit` wins over `MCPWALL_AUDIT` in the environment (it used to be refused as a
+/// conflict with `--audit`), and no database is created.
+#[test]
+fn no_audit_wins_over_the_audit_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = server_env_in(dir.path(), &[]);
+    assert!(
+        !env.contains_key("MCPWALL_AUDIT"),
+        "the server's environment is empty"
+    );
+    assert!(!dir.path().join("audit.db").exists(), "no audit database");
 }
