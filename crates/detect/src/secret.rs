@@ -1307,6 +1307,56 @@ mod tests {
     }
 
     #[test]
+    fn ai_and_platform_tokens_beyond_gitleaks() {
+        // Bodies built from a walk over the alphabet, so no test value is a real key.
+        let body = |alphabet: &str, n: usize| -> String {
+            alphabet.chars().cycle().step_by(7).take(n).collect()
+        };
+        let hex = "0123456789abcdef";
+        let b62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let cases = [
+            (format!("sk-or-v1-{}", body(hex, 64)), "openrouter-api-key"),
+            (
+                "LANGFUSE_SECRET_KEY=sk-lf-3f2b9c1e-7a4d-4e8b-9c2f-1d5e6a7b8c9d".to_owned(),
+                "langfuse-secret-key",
+            ),
+            (
+                format!("lsv2_pt_{}_{}", body(hex, 32), body(hex, 10)),
+                "langsmith-api-key",
+            ),
+            (format!("sbp_{}", body(hex, 40)), "supabase-access-token"),
+            (format!("tvly-dev-{}", body(b62, 32)), "tavily-api-key"),
+            (format!("fc-{}", body(hex, 32)), "firecrawl-api-key"),
+            (format!("sk_{}", body(hex, 48)), "elevenlabs-api-key"),
+            (
+                format!("pcsk_{}_{}", body(b62, 6), body(b62, 60)),
+                "pinecone-api-key",
+            ),
+            (format!("figd_{}", body(b62, 40)), "figma-access-token"),
+            (
+                format!("sk.eyJ1Ijoi{}.{}", body(b62, 40), body(b62, 22)),
+                "mapbox-secret-token",
+            ),
+            (format!("csk-{}", body(&b62[..36], 48)), "cerebras-api-key"),
+        ];
+        for (text, rule) in &cases {
+            assert_eq!(rules_of(text), vec![*rule], "{text}");
+            let red = crate::redact::redact(text);
+            assert!(red.contains(&format!("[REDACTED:{rule}]")), "{red}");
+        }
+        // prefixes alone, short bodies and ordinary words stay clear
+        for text in [
+            "sk-or-v1-deadbeef",
+            "fc-1234",
+            "task_queue_size = 48",
+            "the csk-1 cluster",
+            "figd_",
+        ] {
+            assert!(rules_of(text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
     fn slack_and_stripe() {
         assert_eq!(
             rules_of("SLACK=xoxb-1234567890123-1234567890123-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8"),

@@ -786,6 +786,69 @@ pub const RULES: &[RuleDef] = &[
     ),
     token("groq-api-key", &["gsk_"], tok!(r"gsk_[a-zA-Z0-9]{52}"), 4.0),
     token("xai-api-key", &["xai-"], tok!(r"xai-[a-zA-Z0-9]{80}"), 4.0),
+    // Providers that MCP servers and agent configs commonly hold keys for, beyond the gitleaks
+    // set; each format is the vendor's documented token prefix and body.
+    token(
+        "openrouter-api-key",
+        &["sk-or-v1-"],
+        tok!(r"sk-or-v1-[a-f0-9]{64}"),
+        3.0,
+    ),
+    token(
+        "langfuse-secret-key",
+        &["sk-lf-"],
+        tok!(r"sk-lf-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+        3.0,
+    ),
+    token(
+        "langsmith-api-key",
+        &["lsv2_"],
+        tok!(r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}"),
+        3.0,
+    ),
+    token(
+        "supabase-access-token",
+        &["sbp_", "sb_secret_"],
+        tok!(r"(?:sbp_[a-f0-9]{40}|sb_secret_[A-Za-z0-9_-]{20,64})"),
+        3.0,
+    ),
+    token(
+        "tavily-api-key",
+        &["tvly-"],
+        tok!(r"tvly-(?:dev-|prod-)?[A-Za-z0-9]{32}"),
+        3.5,
+    ),
+    token("firecrawl-api-key", &["fc-"], tok!(r"fc-[a-f0-9]{32}"), 3.0),
+    token(
+        "elevenlabs-api-key",
+        &["sk_"],
+        tok!(r"sk_[a-f0-9]{48}"),
+        3.0,
+    ),
+    token(
+        "pinecone-api-key",
+        &["pcsk_"],
+        tok!(r"pcsk_[A-Za-z0-9]{4,10}_[A-Za-z0-9]{40,90}"),
+        3.5,
+    ),
+    token(
+        "figma-access-token",
+        &["figd_"],
+        tok!(r"figd_[A-Za-z0-9_-]{40,}"),
+        3.5,
+    ),
+    token(
+        "mapbox-secret-token",
+        &["sk.eyj"],
+        tok!(r"sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}"),
+        3.5,
+    ),
+    token(
+        "cerebras-api-key",
+        &["csk-"],
+        tok!(r"csk-[a-z0-9]{40,64}"),
+        3.5,
+    ),
     token(
         "replicate-api-token",
         &["r8_"],
