@@ -126,7 +126,13 @@ def pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))]
 
 
-def bench_stdio(n: int, rounds: int, env: dict[str, str]) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far (children not included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_stdio(n: int, rounds: int, env: dict[str, str], busy_poll_us: int = 0) -> dict:
     direct = Stdio(["node", SE, "stdio"], env)
     proxied = Stdio([MCPWALL, "wrap", "--name", "everything", "--", "node", SE, "stdio"], env)
     variants = [("direct", direct), ("mcpwall", proxied)]
@@ -134,6 +140,11 @@ def bench_stdio(n: int, rounds: int, env: dict[str, str]) -> dict:
     floor = Stdio([FLOOR, "node", SE, "stdio"], env) if Path(FLOOR).is_file() else None
     if floor is not None:
         variants.insert(1, ("floor", floor))
+    # Opt-in: the relay polls its inputs for up to N us before it sleeps (docs/performance.md).
+    if busy_poll_us > 0:
+        variants.append(("mcpwall_busy_poll", Stdio(
+            [MCPWALL, "wrap", "--name", "everything", "--busy-poll-us", str(busy_poll_us), "--", "node", SE, "stdio"],
+            env)))
     lat = {name: [] for name, _ in variants}
     call = {"name": "echo", "arguments": {"message": "bench"}}
     for _, s in variants:  # warm-up (JIT, caches)
@@ -141,6 +152,7 @@ def bench_stdio(n: int, rounds: int, env: dict[str, str]) -> dict:
             s.rpc("tools/call", call)
     skipped = {"direct": interleaved(direct), "mcpwall": interleaved(proxied)}
     per_round: dict[str, list[float]] = {name: [] for name, _ in variants}
+    cpu0 = {name: cpu_seconds(s.p.pid) for name, s in variants if name != "direct"}
     for k in range(rounds):
         # Rotate the order each round so no variant always runs right after another.
         order = variants[k % len(variants):] + variants[:k % len(variants)]
@@ -154,9 +166,13 @@ def bench_stdio(n: int, rounds: int, env: dict[str, str]) -> dict:
             lat[name].extend(this)
             per_round[name].append(pct(this, .5))
     idle = rss_kib(proxied.p.pid)
+    # CPU time of the proxy process per timed call (threads included; the server's not)
+    cpu = {name: 1e6 * (cpu_seconds(s.p.pid) - cpu0[name]) / len(lat[name]) for name, s in variants if name in cpu0}
     for _, s in variants:
         s.close()
     out = {k: {"p50_us": pct(v, .5), "p90_us": pct(v, .9), "p99_us": pct(v, .99), "n": len(v)} for k, v in lat.items()}
+    for name, c in cpu.items():
+        out[name]["proxy_cpu_us_per_call"] = c
     out["ratio_p50"] = out["mcpwall"]["p50_us"] / out["direct"]["p50_us"]
     out["added_p50_us"] = out["mcpwall"]["p50_us"] - out["direct"]["p50_us"]
     if floor is not None:
@@ -182,10 +198,14 @@ def summarize_repeats(reps: list[dict]) -> dict:
     med = statistics.median
     out = {k: {"p50_us": med(r[k]["p50_us"] for r in reps), "p90_us": med(r[k]["p90_us"] for r in reps),
                "p99_us": med(r[k]["p99_us"] for r in reps), "n": sum(r[k]["n"] for r in reps)}
-           for k in ("direct", "mcpwall", "floor") if all(k in r for r in reps)}
+           for k in ("direct", "mcpwall", "floor", "mcpwall_busy_poll") if all(k in r for r in reps)}
+    for k in out:
+        if all("proxy_cpu_us_per_call" in r[k] for r in reps):
+            out[k]["proxy_cpu_us_per_call"] = med(r[k]["proxy_cpu_us_per_call"] for r in reps)
     for key in ("ratio_p50", "added_p50_us", "floor_ratio_p50", "floor_added_p50_us",
                 "mcpwall_round_median_added_us", "mcpwall_round_median_ratio",
-                "floor_round_median_added_us", "floor_round_median_ratio", "wrap_rss_after_load_kib"):
+                "floor_round_median_added_us", "floor_round_median_ratio", "wrap_rss_after_load_kib",
+                "mcpwall_busy_poll_round_median_added_us", "mcpwall_busy_poll_round_median_ratio"):
         if all(key in r for r in reps):
             out[key] = med(r[key] for r in reps)
     out["rounds"] = reps[0]["rounds"]
@@ -408,6 +428,8 @@ def main() -> None:
     ap.add_argument("--http-rounds", type=int, default=5)
     ap.add_argument("--session-batches", type=int, default=3,
                     help="batches of --sessions idle sessions for the per-session figure (median)")
+    ap.add_argument("--busy-poll-us", type=int, default=100,
+                    help="also measure `wrap --busy-poll-us N` in the stdio part (0: skip)")
     ap.add_argument("--only", choices=["stdio", "http", "rss"], action="append",
                     help="run only these parts (repeatable); default all")
     a = ap.parse_args()
@@ -419,7 +441,7 @@ def main() -> None:
             # Each repeat starts fresh processes: on this 2-core machine a run keeps whatever
             # placement its three processes got (direct p50 is 50-70 or 110-120 us for a whole
             # run), so the headline is the median over repeats.
-            reps = [bench_stdio(a.calls // a.stdio_repeat, a.rounds, env) for _ in range(a.stdio_repeat)]
+            reps = [bench_stdio(a.calls // a.stdio_repeat, a.rounds, env, a.busy_poll_us) for _ in range(a.stdio_repeat)]
             res["stdio"] = reps[len(reps) // 2] if len(reps) == 1 else summarize_repeats(reps)
         if "rss" in parts:
             # idle RSS: a fresh wrap after its handshake, no traffic
@@ -446,6 +468,13 @@ def main() -> None:
             print(f"stdio echo p50 through a bare byte-pump relay (floor of any proxy process): {s['floor']['p50_us']:.0f} us "
                   f"(x{s['floor_ratio_p50']:.2f}, +{s['floor_added_p50_us']:.0f} us); mcpwall over the floor: "
                   f"+{s['mcpwall']['p50_us'] - s['floor']['p50_us']:.0f} us")
+        if "mcpwall_busy_poll" in s:
+            b = s["mcpwall_busy_poll"]
+            print(f"stdio echo p50 through `wrap --busy-poll-us {a.busy_poll_us}`: {b['p50_us']:.0f} us "
+                  f"(x{b['p50_us'] / s['direct']['p50_us']:.2f}, +{b['p50_us'] - s['direct']['p50_us']:.0f} us; same-round "
+                  f"+{s['mcpwall_busy_poll_round_median_added_us']:.0f} us)")
+        cpus = {k: s[k].get("proxy_cpu_us_per_call") for k in ("floor", "mcpwall", "mcpwall_busy_poll") if k in s}
+        print("proxy CPU per call: " + ", ".join(f"{k} {v:.0f} us" for k, v in cpus.items() if v is not None))
     if "wrap_idle_rss_kib" in res:
         print(f"wrap idle RSS: {res['wrap_idle_rss_kib'] / 1024:.1f} MiB")
     h = res.get("http", {})

@@ -141,3 +141,34 @@ def test_malformed_input_gets_parse_error_not_crash(env: Env, tmp_path: Path) ->
         assert echo["result"]["content"][0]["text"] == "Echo: still alive"
     finally:
         s.close()
+
+
+def test_busy_poll_mode_is_transparent(env: Env, tmp_path: Path) -> None:
+    """`wrap --busy-poll-us` (here through its variable) only changes how the relay waits:
+    progress, server-to-client requests and ordinary calls behave as without it."""
+    vars_ = dict(env.vars, MCPWALL_BUSY_POLL_US="200")
+
+    async def go():
+        seen: list[float] = []
+
+        async def progress(p: float, _total: float | None, _msg: str | None) -> None:
+            seen.append(p)
+
+        async with stdio_session(
+            wrap_cmd(everything_cmd()),
+            "legacy",
+            env=vars_,
+            errlog=tmp_path / "err",
+            sampling_callback=sampling_cb,
+        ) as c:
+            echoes = [await tool_result(c, "echo", {"message": f"m{i}"}) for i in range(50)]
+            r = await c.call_tool(
+                "trigger-long-running-operation", {"duration": 0.3, "steps": 3}, progress_callback=progress
+            )
+            sampling = await tool_result(c, "trigger-sampling-request", {"prompt": "say hi", "maxTokens": 5})
+        return echoes, seen, r, sampling
+
+    echoes, seen, r, sampling = _run(go)
+    assert [outcome_text(e) for e in echoes] == [f"Echo: m{i}" for i in range(50)]
+    assert seen == [1.0, 2.0, 3.0] and not r.is_error
+    assert "sampled-by-e2e" in outcome_text(sampling), sampling

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod audit_sink;
+pub mod busy_poll;
 pub mod egress;
 pub mod front;
 pub mod killswitch;

@@ -67,6 +67,17 @@ pub struct Args {
     /// else `~/.local/state/mcpwall`).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Before the relay thread sleeps, poll the client's stdin and the server's stdout for up
+    /// to US microseconds (yielding the CPU between polls). Lowers latency where waking an
+    /// idle CPU is slow (VMs), at the cost of up to US of CPU time per idle moment; 0 (the
+    /// default) never spins. See docs/performance.md.
+    #[arg(
+        long,
+        value_name = "US",
+        default_value_t = 0,
+        env = "MCPWALL_BUSY_POLL_US"
+    )]
+    pub busy_poll_us: u64,
     /// The server's command and arguments, after `--`.
     #[arg(
         trailing_var_arg = true,
@@ -201,10 +212,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plan = plan(&args)?;
     // One session, one client: a single-threaded runtime keeps every hand-off on one thread and
     // the idle footprint small.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the runtime")?;
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if args.busy_poll_us > 0 {
+        let budget = std::time::Duration::from_micros(args.busy_poll_us.min(1_000_000));
+        mcpwall_gateway::busy_poll::enable();
+        builder.on_thread_park(move || mcpwall_gateway::busy_poll::spin(budget));
+    }
+    let rt = builder.build().context("cannot start the runtime")?;
     let sync = match args.audit_sync.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(super::lifecycle::parse_sync(s)?),
         None => None,

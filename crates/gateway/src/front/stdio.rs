@@ -63,6 +63,7 @@ pub fn spawn(max_line: usize) -> std::io::Result<(Pipe, StdioFront)> {
     match (input, output) {
         // Both are pipes (the usual case): non-blocking, served on this runtime.
         (Some(input), Some(output)) => {
+            crate::busy_poll::watch(&input);
             let (ours, theirs) = Pipe::pair(PIPE_CAPACITY);
             let Pipe { tx, rx } = theirs;
             tokio::spawn(read_task(input, tx, max_line));
@@ -195,6 +196,7 @@ async fn write_task(mut output: tokio::net::unix::pipe::Sender, mut rx: mpsc::Re
         if output.write_all(&out).await.is_err() {
             return;
         }
+        crate::busy_poll::sent_downstream();
         if out.capacity() > 1024 * 1024 {
             out = Vec::with_capacity(16 * 1024);
         }

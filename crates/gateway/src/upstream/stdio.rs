@@ -76,6 +76,7 @@ impl StdioUpstream {
             return Err(UpstreamError::NoPipes(program));
         };
         *slot = Some(child);
+        crate::busy_poll::watch(&stdout);
         let (ours, theirs) = Pipe::pair(PIPE_CAPACITY);
         let Pipe { tx, rx } = theirs;
         tokio::spawn(read_lines(stdout, tx, self.max_line));
@@ -193,6 +194,7 @@ async fn write_lines(stdin: ChildStdin, mut rx: mpsc::Receiver<Bytes>) {
         if w.flush().await.is_err() {
             return;
         }
+        crate::busy_poll::sent_upstream();
     }
     let _ = w.shutdown().await;
 }

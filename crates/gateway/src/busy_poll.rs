@@ -1,0 +1,156 @@
+//! Opt-in busy polling before the relay thread sleeps (`mcpwall wrap --busy-poll-us N`).
+//!
+//! On a machine whose idle CPUs take tens of microseconds to wake (virtual machines, deep
+//! C-states), most of what a separate proxy process adds to a round trip is that wake-up:
+//! the relay sleeps in `epoll_wait` while the server works and is woken when the answer
+//! arrives. With a budget set, the runtime's park hook ([`spin`]) first polls the relay's
+//! inputs (the client's stdin and the server's stdout) without sleeping, yielding the CPU
+//! between polls, for up to the budget; as soon as one is readable the runtime parks and its
+//! `epoll_wait` returns at once. It only spins while an answer is likely to come soon: after
+//! a message went to the server and before the next one went to the client, and once per
+//! such message (a slow tool does not keep it spinning). It trades CPU time (at most the
+//! budget per message to the server) for latency, so it is off by default;
+//! `docs/performance.md` gives both sides measured.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+static ENABLED: AtomicBool = AtomicBool::new(false);
+/// A message went to the server and nothing has gone to the client since: an answer is due.
+static EXPECTING: AtomicBool = AtomicBool::new(false);
+/// Duplicates of the descriptors to watch; a duplicate keeps no pipe end alive that matters
+/// (these are read ends: the writers' closing still shows as a hang-up).
+static WATCHED: Mutex<Vec<OwnedFd>> = Mutex::new(Vec::new());
+
+/// Turns watching on for this process (before the relay's inputs are opened).
+pub fn enable() {
+    ENABLED.store(true, Ordering::Relaxed);
+}
+
+/// Adds a readable descriptor of the relay (a duplicate of it) to the watched set, when
+/// busy polling is enabled; a no-op otherwise.
+pub fn watch(fd: &impl AsFd) {
+    if !ENABLED.load(Ordering::Relaxed) {
+        return;
+    }
+    if let (Ok(dup), Ok(mut set)) = (fd.as_fd().try_clone_to_owned(), WATCHED.lock()) {
+        set.push(dup);
+    }
+}
+
+/// Called after a message was written to the server.
+pub fn sent_upstream() {
+    if ENABLED.load(Ordering::Relaxed) {
+        EXPECTING.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Called after a message was written to the client.
+pub fn sent_downstream() {
+    EXPECTING.store(false, Ordering::Relaxed);
+}
+
+/// The park hook: when an answer is due, returns as soon as a watched descriptor is
+/// readable, or after `budget` (and then not again until the next message to the server).
+/// Descriptors whose writer has gone (hang-up without data) are dropped from the set, so a
+/// dead server's pipe does not end every later spin at once.
+pub fn spin(budget: Duration) {
+    if !EXPECTING.load(Ordering::Relaxed) {
+        return;
+    }
+    if let Ok(mut set) = WATCHED.lock() {
+        if !spin_on(&mut set, budget) {
+            EXPECTING.store(false, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Polls `set` until one is readable (true) or `budget` ran out or polling failed (false).
+fn spin_on(set: &mut Vec<OwnedFd>, budget: Duration) -> bool {
+    let start = Instant::now();
+    if set.is_empty() {
+        return false;
+    }
+    loop {
+        let mut fds: Vec<PollFd> = set
+            .iter()
+            .map(|f| PollFd::new(f.as_fd(), PollFlags::POLLIN))
+            .collect();
+        match poll(&mut fds, PollTimeout::ZERO) {
+            Ok(n) if n > 0 => {
+                let gone: Vec<bool> = fds
+                    .iter()
+                    .map(|p| {
+                        p.revents().is_some_and(|r| {
+                            !r.contains(PollFlags::POLLIN)
+                                && r.intersects(
+                                    PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL,
+                                )
+                        })
+                    })
+                    .collect();
+                drop(fds);
+                let mut i = 0;
+                set.retain(|_| {
+                    let keep = !gone.get(i).copied().unwrap_or(false);
+                    i += 1;
+                    keep
+                });
+                return true;
+            }
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        if start.elapsed() >= budget {
+            return false;
+        }
+        std::thread::yield_now();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn spin_returns_when_input_arrives_and_forgets_closed_pipes() {
+        let (r, w) = nix::unistd::pipe().unwrap();
+        let mut set = vec![r.try_clone().unwrap()];
+        // nothing to read: the whole (small) budget is spent
+        let t = Instant::now();
+        assert!(!spin_on(&mut set, Duration::from_millis(20)));
+        assert!(t.elapsed() >= Duration::from_millis(20));
+        // data waiting: returns at once (well inside a budget of an hour)
+        let mut wf = std::fs::File::from(w);
+        wf.write_all(b"x").unwrap();
+        assert!(spin_on(&mut set, Duration::from_secs(3600)));
+        assert_eq!(set.len(), 1, "a pipe with data stays watched");
+        // writer gone, data read: the descriptor hangs up and is dropped from the set
+        drop(wf);
+        let mut rf = std::fs::File::from(r);
+        let mut b = [0u8; 1];
+        std::io::Read::read(&mut rf, &mut b).unwrap();
+        assert!(spin_on(&mut set, Duration::from_secs(3600)));
+        assert!(set.is_empty(), "a hung-up pipe is dropped");
+        assert!(
+            !spin_on(&mut set, Duration::from_secs(3600)),
+            "empty set: at once"
+        );
+    }
+
+    #[test]
+    fn watch_is_a_no_op_until_enabled() {
+        // (each test runs in its own process under nextest; under `cargo test` another
+        // test may have enabled it, and then this only shows that watching works)
+        let (r, _w) = nix::unistd::pipe().unwrap();
+        let before = WATCHED.lock().unwrap().len();
+        watch(&r);
+        let after = WATCHED.lock().unwrap().len();
+        assert_eq!(after - before, usize::from(ENABLED.load(Ordering::Relaxed)));
+    }
+}
