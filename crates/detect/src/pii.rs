@@ -13,6 +13,13 @@
 //! | `phone` | phone number, international or national | 7-15 digits; `+`/`(…)`/extension or NANP shape, else a phone word nearby; dates, times, versions, IPs excluded |
 //! | `ip-address` | IPv4 dotted quad, IPv6 | parsed by `std::net` |
 //! | `driver-license` | driving licence number | only after a licence word: 1-2 letters + 4-14 digits, 5-15 digits, or dashed digit groups (US state formats) |
+//!
+//! National identity, tax and health numbers (UK NHS, Spanish NIF/NIE, Italian codice
+//! fiscale, Polish PESEL, Dutch BSN, Belgian national number, French NIR, Finnish HETU,
+//! Singapore NRIC/FIN, Australian TFN/Medicare/ABN, Indian Aadhaar/PAN, Brazilian CPF,
+//! Chinese resident id, Korean RRN, Canadian SIN, Swedish personnummer, US ITIN/passport,
+//! German Steuer-ID) live in [`national`]; their table (format, check, context) is in
+//! `docs/redaction.md`.
 
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -21,6 +28,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use crate::finding::{Family, Finding};
+
+mod national;
 
 /// Rule ids of this module, in reporting order.
 pub const RULE_IDS: &[&str] = &[
@@ -32,6 +41,30 @@ pub const RULE_IDS: &[&str] = &[
     "phone",
     "ip-address",
     "driver-license",
+    // national numbers: after the rules above, so that none of their findings changes
+    "uk-nhs",
+    "es-nif",
+    "es-nie",
+    "it-fiscal-code",
+    "pl-pesel",
+    "nl-bsn",
+    "be-national-number",
+    "fr-nir",
+    "fi-hetu",
+    "sg-nric",
+    "au-tfn",
+    "au-medicare",
+    "au-abn",
+    "in-aadhaar",
+    "br-cpf",
+    "cn-resident-id",
+    "kr-rrn",
+    "ca-sin",
+    "se-personnummer",
+    "in-pan",
+    "us-itin",
+    "us-passport",
+    "de-tax-id",
 ];
 
 type Meta = regex_automata::meta::Regex;
@@ -85,6 +118,10 @@ struct Pii {
     ipv4: Lazy<Meta>,
     ipv6: Lazy<Meta>,
     dl: Lazy<Regex>,
+    /// Digit-only national number candidates ([`national::NUM_SRC`]).
+    natnum: Lazy<Meta>,
+    /// National number candidates with letters ([`national::ALPHA_SRC`]).
+    natalpha: Lazy<Meta>,
 }
 
 impl Pii {
@@ -109,6 +146,8 @@ impl Pii {
             dl: Lazy::new(
                 r"(?i)\b(?:driver'?s?|driving)[ _-]?(?:licen[cs]e|lic\.?|permit)(?:[ _-]?(?:number|no\.?|num|#|id))?\b[^\n\d]{0,20}?\b([A-Z]{1,2}[- ]?\d{4,14}|\d{5,15}|\d{2,4}-\d{2,4}-\d{2,5}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)\b",
             ),
+            natnum: Lazy::new(national::NUM_SRC),
+            natalpha: Lazy::new(national::ALPHA_SRC),
         }
     }
 }
@@ -143,25 +182,41 @@ const SHAPE_CARD: u8 = 1;
 const SHAPE_SSN: u8 = 2;
 /// Two letters, then three digit pairs, each after an optional space (`uk-nino`).
 const SHAPE_NINO: u8 = 4;
-const SHAPE_ANY: u8 = SHAPE_CARD | SHAPE_SSN | SHAPE_NINO;
+/// Nine digits in groups a national-number match can start and end on
+/// ([`national::num_shape`]).
+const SHAPE_NATNUM: u8 = 8;
+/// Digits next to capitals as a national number with letters has them
+/// ([`national::alpha_shape`]).
+const SHAPE_NATALPHA: u8 = 16;
+const SHAPE_ANY: u8 = SHAPE_CARD | SHAPE_SSN | SHAPE_NINO | SHAPE_NATNUM | SHAPE_NATALPHA;
 
-/// The shapes `b` holds: necessary conditions of the card, SSN and NINO patterns, checked
-/// on the bytes before a regex runs (most number segments in logs, such as timestamps and
-/// addresses, hold none). Non-ASCII text may hold Unicode digits and letters that fold to
-/// ASCII ones, whose byte layout these checks do not model: it counts as holding every shape.
-fn shapes(b: &[u8]) -> u8 {
+/// The shapes `b` holds: necessary conditions of the card, SSN, NINO and national-number
+/// patterns, checked on the bytes before a regex runs (most number segments in logs, such
+/// as timestamps and addresses, hold none). Each is only checked when the segment has the
+/// digits (and capitals) its rule needs. Non-ASCII text may hold Unicode digits and letters
+/// that fold to ASCII ones, whose byte layout these checks do not model: it counts as
+/// holding every shape.
+fn shapes(b: &[u8], digits: usize, upper: usize) -> u8 {
     if !b.is_ascii() {
         return SHAPE_ANY;
     }
     let mut out = 0;
-    if has_card_shape(b) {
-        out |= SHAPE_CARD;
+    if digits >= 6 {
+        if has_card_shape(b) {
+            out |= SHAPE_CARD;
+        }
+        if (0..b.len()).any(|i| ssn_shape_at(b, i)) {
+            out |= SHAPE_SSN;
+        }
+        if (0..b.len()).any(|i| nino_shape_at(b, i)) {
+            out |= SHAPE_NINO;
+        }
     }
-    if (0..b.len()).any(|i| ssn_shape_at(b, i)) {
-        out |= SHAPE_SSN;
+    if digits >= national::NUM_MIN_DIGITS && national::num_shape(b) {
+        out |= SHAPE_NATNUM;
     }
-    if (0..b.len()).any(|i| nino_shape_at(b, i)) {
-        out |= SHAPE_NINO;
+    if digits >= national::ALPHA_MIN_DIGITS && upper >= 1 && national::alpha_shape(b) {
+        out |= SHAPE_NATALPHA;
     }
     out
 }
@@ -304,11 +359,14 @@ fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
             (field(0), field(21), field(42))
         };
         if i > start && (digits > 0 || dots > 1) {
-            // the shapes matter only to rules that need six digits or more
+            // the shapes matter only to rules that need six digits or more, and to the
+            // national numbers with letters (two digits and a capital)
             let shapes = match digits {
-                0..=5 => 0,
                 usize::MAX => SHAPE_ANY,
-                _ => shapes(&bytes[start..i]),
+                _ if digits >= 6 || digits >= 2 && upper >= 1 => {
+                    shapes(&bytes[start..i], digits, upper)
+                }
+                _ => 0,
             };
             out.push(Segment {
                 start,
@@ -564,7 +622,53 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
             }
         }
     }
+    national_numbers(p, text, &segs, &mut out, &mut failed);
     finish(out, failed)
+}
+
+/// The two national-number candidate regexes, each over the segments its shape allows
+/// (the `failed` rule of a regex that does not compile is the first of its rules).
+fn national_candidates<'a>(
+    p: &'a Pii,
+    text: &'a str,
+    segs: &'a [Segment],
+    failed: &mut Vec<(usize, usize, &'static str)>,
+) -> [(Vec<regex_automata::Match>, bool); 2] {
+    let num_gate =
+        |s: &Segment| s.digits >= national::NUM_MIN_DIGITS && s.shapes & SHAPE_NATNUM != 0;
+    let alpha_gate = |s: &Segment| {
+        s.digits >= national::ALPHA_MIN_DIGITS && s.upper >= 1 && s.shapes & SHAPE_NATALPHA != 0
+    };
+    let num = segment_regex(&p.natnum, segs, num_gate, "uk-nhs", failed)
+        .map(|re| matches_in(re, text, segs, num_gate).collect())
+        .unwrap_or_default();
+    let alpha = segment_regex(&p.natalpha, segs, alpha_gate, "es-nif", failed)
+        .map(|re| matches_in(re, text, segs, alpha_gate).collect())
+        .unwrap_or_default();
+    [(num, true), (alpha, false)]
+}
+
+/// National identity numbers: candidates of the two regexes, classified and validated by
+/// [`national`].
+fn national_numbers(
+    p: &Pii,
+    text: &str,
+    segs: &[Segment],
+    out: &mut Vec<(usize, usize, &'static str)>,
+    failed: &mut Vec<(usize, usize, &'static str)>,
+) {
+    for (matches, numeric) in national_candidates(p, text, segs, failed) {
+        for m in matches {
+            let rule = if numeric {
+                national::classify_num(text, m.start(), m.end())
+            } else {
+                national::classify_alpha(text, m.start(), m.end())
+            };
+            if let Some(rule) = rule {
+                out.push((m.start(), m.end(), rule));
+            }
+        }
+    }
 }
 
 /// The regex of a segment rule, compiled only once some segment passes the rule's gate.
@@ -1013,11 +1117,75 @@ mod tests {
                 "[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}",
                 "([0-9][ -]?){11,19}",
                 "20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}Z",
+                NATIONAL_SHAPES[0], NATIONAL_SHAPES[1], NATIONAL_SHAPES[2], NATIONAL_SHAPES[3],
+                NATIONAL_SHAPES[4], NATIONAL_SHAPES[5], NATIONAL_SHAPES[6], NATIONAL_SHAPES[7],
+                NATIONAL_SHAPES[8], NATIONAL_SHAPES[9], NATIONAL_SHAPES[10],
+                Just("NHS ".to_string()), Just("sin: ".to_string()), Just("passport ".to_string()),
+                Just("PAN ".to_string()), Just("x".to_string()), Just("X".to_string()),
             ], 0..24)
         ) {
             let text: String = parts.concat();
             prop_assert_eq!(scan_with(&PII, &text, false), scan_with(&PII, &text, true));
         }
+
+        /// The national-number regexes find the same *candidates* (before any checksum)
+        /// over the gated segments as over the whole text: random digits rarely pass a
+        /// checksum, so comparing findings alone would hardly test their gating.
+        #[test]
+        fn national_candidates_are_exact(
+            parts in proptest::collection::vec(prop_oneof![
+                "[0-9]{1,19}",
+                "[0-9 .+-]{1,14}",
+                "[A-Z]{1,7}",
+                "[a-z ]{1,6}",
+                "[0-9A-Zx+ -]{1,16}",
+                Just("é".to_string()), Just("\u{663}".to_string()), Just("\n".to_string()),
+                Just("_".to_string()), Just(":".to_string()),
+                NATIONAL_SHAPES[0], NATIONAL_SHAPES[1], NATIONAL_SHAPES[2], NATIONAL_SHAPES[3],
+                NATIONAL_SHAPES[4], NATIONAL_SHAPES[5], NATIONAL_SHAPES[6], NATIONAL_SHAPES[7],
+                NATIONAL_SHAPES[8], NATIONAL_SHAPES[9], NATIONAL_SHAPES[10],
+            ], 0..16)
+        ) {
+            let text: String = parts.concat();
+            prop_assert_eq!(candidates(&text, false), candidates(&text, true));
+        }
+    }
+
+    /// Printed layouts of the national numbers (random digits and letters: the checks
+    /// mostly fail, which the gating must not depend on).
+    const NATIONAL_SHAPES: [&str; 11] = [
+        "[0-9]{3}[ -][0-9]{3}[ -][0-9]{3,4}",
+        "[0-9]{3}\\.[0-9]{3}\\.[0-9]{3}-[0-9]{2}",
+        "[0-9]{2}\\.[0-9]{2}\\.[0-9]{2}-[0-9]{3}\\.[0-9]{2}",
+        "[0-9]{6}[-+A][0-9]{3,7}[0-9A-Y]?",
+        "[0-9]{17}[0-9Xx]",
+        "[XYZSTFG]-?[0-9]{7}-?[A-Z]",
+        "[0-9]{8}-?[A-Z]",
+        "[A-Z]{6}[0-9]{2}[A-Z][0-9]{2}[A-Z][0-9]{3}[A-Z]",
+        "[A-Z]{5}[0-9]{4}[A-Z]",
+        "[1-4] [0-9]{2} [0-9]{2} [0-9]{2} [0-9]{3} [0-9]{3} [0-9]{2}",
+        "[0-9]{2,4} [0-9]{3,5} [0-9]{1,3}( [0-9]{3})?",
+    ];
+
+    fn candidates(text: &str, whole: bool) -> Vec<(usize, usize, bool)> {
+        let all = [Segment {
+            start: 0,
+            end: text.len(),
+            digits: usize::MAX,
+            dots: usize::MAX,
+            upper: usize::MAX,
+            shapes: SHAPE_ANY,
+        }];
+        let segs = if whole {
+            all.to_vec()
+        } else {
+            segments(text.as_bytes(), &NUMBER_CLASSES)
+        };
+        let mut failed = Vec::new();
+        national_candidates(&PII, text, &segs, &mut failed)
+            .into_iter()
+            .flat_map(|(m, numeric)| m.into_iter().map(move |m| (m.start(), m.end(), numeric)))
+            .collect()
     }
 
     #[test]
@@ -1033,6 +1201,8 @@ mod tests {
         assert!(p.ipv4.get().is_some());
         assert!(p.ipv6.get().is_some());
         assert!(p.dl.get().is_some());
+        assert!(p.natnum.get().is_some());
+        assert!(p.natalpha.get().is_some());
     }
 
     #[test]
@@ -1051,13 +1221,15 @@ mod tests {
                 p.ipv4.cell.get().is_some(),
                 p.ipv6.cell.get().is_some(),
                 p.dl.cell.get().is_some(),
+                p.natnum.cell.get().is_some(),
+                p.natalpha.cell.get().is_some(),
             ]
         };
         // `2025-06-18` has 8 digits: phone (7) may match there; NINO (6 digits) also needs
         // two letters before them, which the segment's shape check rules out
         assert_eq!(
             built(&p),
-            [false, false, false, false, false, true, false, false, false]
+            [false, false, false, false, false, true, false, false, false, false, false]
         );
         assert_eq!(
             scan_with(&p, "mail a@example.com", false).len(),
@@ -1115,6 +1287,8 @@ mod tests {
             "call +1 (415) 555-0132 ext 12, card 4111 1111 1111 1111; SSN 123-45-6780",
             "AB 12 34 56 C and GB82 WEST 1234 5698 7654 32 at 10.0.0.1 or fe80::1:2 2001:db8::7",
             "id=12345678901 v1.2.3.4 10:20:30 (0)20 7946 0958 \u{663}\u{664}\u{665}-\u{666}\u{667}-1234",
+            "NHS 943 476 5919, DNI 12345678Z, S1234567D, RSSMRA85T10A562S, 131052-308T, 11010519491231002X",
+            "CPF 111.444.777-35, BSN 111222333, ABN 51 824 753 556, TFN 123 456 782, 2 55 08 14 168 025 38",
         ] {
             assert_eq!(scan_with(&PII, t, false), scan_with(&PII, t, true), "{t}");
         }
