@@ -858,6 +858,11 @@ impl Relay {
             if answered {
                 streak = 0;
             }
+            // After the client closed its input, the server exiting is the expected end of the
+            // session (we closed its input too), not an error, unless requests were left.
+            if client_closed && self.lock().inflight.is_empty() {
+                return Some(total);
+            }
             self.fail_inflight(&out, "upstream server exited").await;
             if client_closed {
                 return Some(total);
@@ -1396,6 +1401,20 @@ mod tests {
         assert_eq!(result.is_error, Some(false));
         assert_eq!(result.tool.as_deref(), Some("echo"));
         assert!(result.latency.is_some());
+    }
+
+    #[tokio::test]
+    async fn server_exit_after_the_client_closed_is_no_error() {
+        let (mut client, mut server, h, sink) = setup(RelayOptions::default());
+        ping_round_trip(&mut client, &mut server, 1).await;
+        drop(client);
+        // the server sees its input close and exits, as a server does
+        assert!(server.rx.recv().await.is_none());
+        drop(server);
+        assert_eq!(h.await.unwrap(), RelayOutcome::ClientClosed);
+        let kinds: Vec<_> = sink.events().iter().map(|e| e.kind.clone()).collect();
+        assert!(!kinds.contains(&EventKind::Error), "{kinds:?}");
+        assert_eq!(kinds.last(), Some(&EventKind::SessionEnd));
     }
 
     #[tokio::test]
