@@ -68,6 +68,8 @@ struct Compiled {
     /// Per rule: whether it is in [`crate::rules_table::NEGATABLE`] (looked up once here
     /// rather than by string comparison for every window).
     negatable: Vec<bool>,
+    /// Per rule: the veto of [`crate::rules_table::VETOES`], if it has one.
+    vetoes: Vec<Option<Regex>>,
 }
 
 /// Bytes of context on each side of an anchor in which a rule's regex runs.
@@ -106,6 +108,13 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
         .iter()
         .map(|r| build_regex(r.pattern).ok())
         .collect::<Option<Vec<Regex>>>()?;
+    // A veto that fails to build disables the set too (fail closed).
+    let mut vetoes: Vec<Option<Regex>> = vec![None; rules.len()];
+    for (id, pattern) in crate::rules_table::VETOES {
+        if let Some(i) = rules.iter().position(|r| r.id == *id) {
+            vetoes[i] = Some(build_regex(pattern).ok()?);
+        }
+    }
     // A full DFA: with several hundred anchors an NFA is slower, and this one automaton
     // pass over every text is most of the cost on benign input.
     let ac = lanes::build(&anchors, false)?;
@@ -117,6 +126,7 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             .iter()
             .map(|r| crate::rules_table::NEGATABLE.contains(&r.id))
             .collect(),
+        vetoes,
     })
 }
 
@@ -307,6 +317,11 @@ fn run_events(
                 let (s, e) = (ws + f.start(), ws + f.end());
                 if negatable && negated_before(text, s) {
                     continue;
+                }
+                if let Some(Some(veto)) = c.vetoes.get(ri) {
+                    if veto.is_match(f.as_str()) {
+                        continue;
+                    }
                 }
                 if hits.iter().any(|h| h.rule == rule.id && h.start == s) {
                     continue;
@@ -517,6 +532,16 @@ mod tests {
                 !r.pattern.chars().any(|c| c.is_control()),
                 "rule {} has a control character in its pattern",
                 r.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_veto_names_a_rule() {
+        for (id, _) in crate::rules_table::VETOES {
+            assert!(
+                RULES.iter().chain(RAW_RULES).any(|r| r.id == *id),
+                "veto for unknown rule {id}"
             );
         }
     }
