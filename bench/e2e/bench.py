@@ -141,6 +141,9 @@ def bench_stdio(n: int, rounds: int, env: dict[str, str], busy_poll_us: int = 0)
     if floor is not None:
         variants.insert(1, ("floor", floor))
     # Opt-in: the relay polls its inputs for up to N us before it sleeps (docs/performance.md).
+    if busy_poll_us > 0 and floor is not None:
+        variants.append(("floor_busy_poll", Stdio(
+            [FLOOR, "--busy-poll-us", str(busy_poll_us), "node", SE, "stdio"], env)))
     if busy_poll_us > 0:
         variants.append(("mcpwall_busy_poll", Stdio(
             [MCPWALL, "wrap", "--name", "everything", "--busy-poll-us", str(busy_poll_us), "--", "node", SE, "stdio"],
@@ -198,14 +201,15 @@ def summarize_repeats(reps: list[dict]) -> dict:
     med = statistics.median
     out = {k: {"p50_us": med(r[k]["p50_us"] for r in reps), "p90_us": med(r[k]["p90_us"] for r in reps),
                "p99_us": med(r[k]["p99_us"] for r in reps), "n": sum(r[k]["n"] for r in reps)}
-           for k in ("direct", "mcpwall", "floor", "mcpwall_busy_poll") if all(k in r for r in reps)}
+           for k in ("direct", "mcpwall", "floor", "floor_busy_poll", "mcpwall_busy_poll") if all(k in r for r in reps)}
     for k in out:
         if all("proxy_cpu_us_per_call" in r[k] for r in reps):
             out[k]["proxy_cpu_us_per_call"] = med(r[k]["proxy_cpu_us_per_call"] for r in reps)
     for key in ("ratio_p50", "added_p50_us", "floor_ratio_p50", "floor_added_p50_us",
                 "mcpwall_round_median_added_us", "mcpwall_round_median_ratio",
                 "floor_round_median_added_us", "floor_round_median_ratio", "wrap_rss_after_load_kib",
-                "mcpwall_busy_poll_round_median_added_us", "mcpwall_busy_poll_round_median_ratio"):
+                "mcpwall_busy_poll_round_median_added_us", "mcpwall_busy_poll_round_median_ratio",
+                "floor_busy_poll_round_median_added_us", "floor_busy_poll_round_median_ratio"):
         if all(key in r for r in reps):
             out[key] = med(r[key] for r in reps)
     out["rounds"] = reps[0]["rounds"]
@@ -468,12 +472,17 @@ def main() -> None:
             print(f"stdio echo p50 through a bare byte-pump relay (floor of any proxy process): {s['floor']['p50_us']:.0f} us "
                   f"(x{s['floor_ratio_p50']:.2f}, +{s['floor_added_p50_us']:.0f} us); mcpwall over the floor: "
                   f"+{s['mcpwall']['p50_us'] - s['floor']['p50_us']:.0f} us")
+        if "floor_busy_poll" in s:
+            b = s["floor_busy_poll"]
+            print(f"stdio echo p50 through the byte pump with --busy-poll-us {a.busy_poll_us}: {b['p50_us']:.0f} us "
+                  f"(x{b['p50_us'] / s['direct']['p50_us']:.2f}, +{b['p50_us'] - s['direct']['p50_us']:.0f} us; same-round "
+                  f"+{s['floor_busy_poll_round_median_added_us']:.0f} us)")
         if "mcpwall_busy_poll" in s:
             b = s["mcpwall_busy_poll"]
             print(f"stdio echo p50 through `wrap --busy-poll-us {a.busy_poll_us}`: {b['p50_us']:.0f} us "
                   f"(x{b['p50_us'] / s['direct']['p50_us']:.2f}, +{b['p50_us'] - s['direct']['p50_us']:.0f} us; same-round "
                   f"+{s['mcpwall_busy_poll_round_median_added_us']:.0f} us)")
-        cpus = {k: s[k].get("proxy_cpu_us_per_call") for k in ("floor", "mcpwall", "mcpwall_busy_poll") if k in s}
+        cpus = {k: s[k].get("proxy_cpu_us_per_call") for k in ("floor", "floor_busy_poll", "mcpwall", "mcpwall_busy_poll") if k in s}
         print("proxy CPU per call: " + ", ".join(f"{k} {v:.0f} us" for k, v in cpus.items() if v is not None))
     if "wrap_idle_rss_kib" in res:
         print(f"wrap idle RSS: {res['wrap_idle_rss_kib'] / 1024:.1f} MiB")

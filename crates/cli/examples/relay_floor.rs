@@ -4,15 +4,57 @@
 //! that runs as a separate process (two more pipe hops and two more process wake-ups per
 //! call); `bench/e2e/bench.py` measures it beside direct and `mcpwall wrap`.
 //!
-//! Usage: relay_floor COMMAND [ARGS...]
+//! With `--busy-poll-us N` it does what `mcpwall wrap --busy-poll-us N` does: after bytes went
+//! to the server, the thread that reads the server's answers polls for them for up to N us
+//! before it blocks (see crates/gateway/src/busy_poll.rs).
+//!
+//! Usage: relay_floor [--busy-poll-us N] COMMAND [ARGS...]
 #![forbid(unsafe_code)]
 
 use std::io::{Read, Write};
+use std::os::fd::AsFd;
 use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-fn pump(mut from: impl Read, mut to: impl Write) {
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+/// Bytes went to the server and nothing came back yet.
+type Expecting = Arc<AtomicBool>;
+
+fn pump(mut from: impl Read, mut to: impl Write, sent: Option<&Expecting>) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
+                    return;
+                }
+                if let Some(flag) = sent {
+                    flag.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// The server-to-client pump with busy polling: before each blocking read, while an answer
+/// is due, poll for it for up to `budget`.
+fn pump_polling(mut from: impl Read + AsFd, mut to: impl Write, due: &Expecting, budget: Duration) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        if due.swap(false, Ordering::Relaxed) {
+            let start = Instant::now();
+            while start.elapsed() < budget {
+                let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
+                if poll(&mut fds, PollTimeout::ZERO).map_or(true, |n| n > 0) {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+        }
         match from.read(&mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => {
@@ -25,9 +67,20 @@ fn pump(mut from: impl Read, mut to: impl Write) {
 }
 
 fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
+    let mut args = std::env::args_os().skip(1).peekable();
+    let mut budget = Duration::ZERO;
+    if args.peek().is_some_and(|a| a == "--busy-poll-us") {
+        args.next();
+        match args.next().and_then(|v| v.to_str()?.parse::<u64>().ok()) {
+            Some(us) => budget = Duration::from_micros(us),
+            None => {
+                eprintln!("relay_floor: --busy-poll-us needs a number of microseconds");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let Some(program) = args.next() else {
-        eprintln!("usage: relay_floor COMMAND [ARGS...]");
+        eprintln!("usage: relay_floor [--busy-poll-us N] COMMAND [ARGS...]");
         return ExitCode::from(2);
     };
     let mut child = match Command::new(&program)
@@ -48,8 +101,18 @@ fn main() -> ExitCode {
     let (Some(child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
         return ExitCode::from(1);
     };
-    let up = std::thread::spawn(move || pump(std::io::stdin(), child_in));
-    pump(child_out, std::io::stdout());
+    let due: Expecting = Arc::new(AtomicBool::new(false));
+    let up = if budget.is_zero() {
+        std::thread::spawn(move || pump(std::io::stdin(), child_in, None))
+    } else {
+        let flag = Arc::clone(&due);
+        std::thread::spawn(move || pump(std::io::stdin(), child_in, Some(&flag)))
+    };
+    if budget.is_zero() {
+        pump(child_out, std::io::stdout(), None);
+    } else {
+        pump_polling(child_out, std::io::stdout(), &due, budget);
+    }
     let _ = up.join();
     let _ = child.wait();
     ExitCode::SUCCESS
