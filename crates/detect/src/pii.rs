@@ -212,11 +212,16 @@ fn shapes(b: &[u8], digits: usize, upper: usize) -> u8 {
             out |= SHAPE_NINO;
         }
     }
-    if digits >= national::NUM_MIN_DIGITS && national::num_shape(b) {
-        out |= SHAPE_NATNUM;
-    }
-    if digits >= national::ALPHA_MIN_DIGITS && upper >= 1 && national::alpha_shape(b) {
-        out |= SHAPE_NATALPHA;
+    let want_num = digits >= national::NUM_MIN_DIGITS;
+    let want_alpha = national::alpha_possible(digits, upper);
+    if want_num || want_alpha {
+        let (num, alpha) = national::shapes(b, want_num, want_alpha, upper >= 5);
+        if num {
+            out |= SHAPE_NATNUM;
+        }
+        if alpha {
+            out |= SHAPE_NATALPHA;
+        }
     }
     out
 }
@@ -360,10 +365,11 @@ fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
         };
         if i > start && (digits > 0 || dots > 1) {
             // the shapes matter only to rules that need six digits or more, and to the
-            // national numbers with letters (two digits and a capital)
+            // national numbers with letters and fewer digits (PAN, codice fiscale), which
+            // need six capitals
             let shapes = match digits {
                 usize::MAX => SHAPE_ANY,
-                _ if digits >= 6 || digits >= 2 && upper >= 1 => {
+                _ if digits >= 6 || digits >= 2 && upper >= 6 => {
                     shapes(&bytes[start..i], digits, upper)
                 }
                 _ => 0,
@@ -636,9 +642,8 @@ fn national_candidates<'a>(
 ) -> [(Vec<regex_automata::Match>, bool); 2] {
     let num_gate =
         |s: &Segment| s.digits >= national::NUM_MIN_DIGITS && s.shapes & SHAPE_NATNUM != 0;
-    let alpha_gate = |s: &Segment| {
-        s.digits >= national::ALPHA_MIN_DIGITS && s.upper >= 1 && s.shapes & SHAPE_NATALPHA != 0
-    };
+    let alpha_gate =
+        |s: &Segment| national::alpha_possible(s.digits, s.upper) && s.shapes & SHAPE_NATALPHA != 0;
     let num = segment_regex(&p.natnum, segs, num_gate, "uk-nhs", failed)
         .map(|re| matches_in(re, text, segs, num_gate).collect())
         .unwrap_or_default();
@@ -1166,6 +1171,20 @@ mod tests {
         "[1-4] [0-9]{2} [0-9]{2} [0-9]{2} [0-9]{3} [0-9]{3} [0-9]{2}",
         "[0-9]{2,4} [0-9]{3,5} [0-9]{1,3}( [0-9]{3})?",
     ];
+
+    /// Pinned cases of `national_candidates_are_exact` (the first: an all-digit HETU
+    /// layout has no capital, so the letters regex must not be where it is found).
+    #[test]
+    fn national_candidates_on_examples() {
+        for t in [
+            "123456-1234",
+            "131052-308T 12345678Z x 11010519491231002x",
+            "A-1234567 S1234567D ABCDE1234F",
+        ] {
+            assert_eq!(candidates(t, false), candidates(t, true), "{t}");
+        }
+        assert_eq!(candidates("123456-1234", false), vec![(0, 11, true)]);
+    }
 
     fn candidates(text: &str, whole: bool) -> Vec<(usize, usize, bool)> {
         let all = [Segment {

@@ -39,14 +39,16 @@ pub(super) const NUM_SRC: &str = concat!(
 );
 
 /// Candidate shapes with letters (capitals only: these numbers are printed in capitals).
-/// [`alpha_shape`] is a necessary condition of a match.
+/// Every match holds a capital and two digits; [`alpha_shape`] is a necessary condition.
 pub(super) const ALPHA_SRC: &str = concat!(
     r"\b(?:",
     r"[0-9]{8}-?[A-Z]",
     r"|[XYZ]-?[0-9]{7}-?[A-Z]",
     r"|[STFG][0-9]{7}[A-Z]",
     r"|[A-Z]{6}[0-9]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]",
-    r"|[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-FHJ-NPR-Y]",
+    // HETUs with a letter; all-digit ones (`-`/`+` and a digit check) are `NUM_SRC`'s
+    r"|[0-9]{6}[A-FU-Y][0-9]{3}[0-9A-FHJ-NPR-Y]",
+    r"|[0-9]{6}[-+][0-9]{3}[A-FHJ-NPR-Y]",
     r"|[A-Z]{3}[ABCFGHJLPT][A-Z][0-9]{4}[A-Z]",
     r"|[A-Z][0-9]{8}",
     r")\b"
@@ -54,18 +56,101 @@ pub(super) const ALPHA_SRC: &str = concat!(
 
 /// Minimum digits of a [`NUM_SRC`] match.
 pub(super) const NUM_MIN_DIGITS: usize = 9;
-/// Minimum digits of an [`ALPHA_SRC`] match (the codice fiscale's year; omocodia never
-/// replaces those two).
-pub(super) const ALPHA_MIN_DIGITS: usize = 2;
+/// Whether a stretch with `digits` digits and `upper` capitals can hold an [`ALPHA_SRC`]
+/// match: NIF, NIE, NRIC, HETU and passport have seven digits or more and a capital; the
+/// PAN (four digits, six capitals) and the codice fiscale (at least the two of its year,
+/// which omocodia never replaces, and nine capitals) have six capitals.
+pub(super) fn alpha_possible(digits: usize, upper: usize) -> bool {
+    upper >= 1 && (digits >= 6 || digits >= 2 && upper >= 6)
+}
 
 fn is_num_sep(b: u8) -> bool {
     matches!(b, b' ' | b'.' | b'-' | b'+')
 }
 
+/// [`num_shape`] (when `want_num`) and [`alpha_shape`] (when `want_alpha`; `caps`: the
+/// stretch has five capitals, so a run of them is worth tracking) in one pass over `b`,
+/// which stops once every wanted answer is yes. Equal to the two reference functions
+/// (`fused_shapes_match_the_references`).
+pub(super) fn shapes(b: &[u8], want_num: bool, want_alpha: bool, caps: bool) -> (bool, bool) {
+    let upper = |k: usize| b.get(k).is_some_and(u8::is_ascii_uppercase);
+    let n = b.len();
+    // `done_*`: not wanted, or found
+    let (mut done_num, mut done_alpha) = (!want_num, !want_alpha);
+    let (mut found_num, mut found_alpha) = (false, false);
+    let (mut total, mut first, mut groups, mut glued_before) = (0usize, 0usize, 0usize, false);
+    let mut run_caps = 0;
+    let mut i = 0;
+    while i < n && !(done_num && done_alpha) {
+        let c = b[i];
+        if !c.is_ascii_digit() {
+            if caps && !done_alpha {
+                if c.is_ascii_uppercase() {
+                    run_caps += 1;
+                    if run_caps >= 5 {
+                        (done_alpha, found_alpha) = (true, true);
+                    }
+                } else {
+                    run_caps = 0;
+                }
+            }
+            i += 1;
+            continue;
+        }
+        run_caps = 0;
+        let s = i;
+        while i < n && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let len = i - s;
+        if !done_alpha {
+            let sep = b.get(i).is_some_and(|&c| c == b'-' || c == b'+');
+            if len >= 6
+                && (upper(i)
+                    || (sep && (upper(i + 1) || b.get(i + 1).is_some_and(u8::is_ascii_digit))))
+                || len >= 7
+                    && s > 0
+                    && (upper(s - 1) || (b[s - 1] == b'-' && s > 1 && upper(s - 2)))
+            {
+                (done_alpha, found_alpha) = (true, true);
+            }
+        }
+        if !done_num {
+            if groups == 0 {
+                glued_before = s > 0 && b[s - 1].is_ascii_alphanumeric();
+                first = len;
+            }
+            total += len;
+            groups += 1;
+            let continues = i + 1 < n && is_num_sep(b[i]) && b[i + 1].is_ascii_digit();
+            if !continues {
+                let glued_after = b
+                    .get(i)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() && !matches!(c, b'X' | b'x'));
+                let usable = if groups == 1 {
+                    if glued_before || glued_after {
+                        0
+                    } else {
+                        total
+                    }
+                } else {
+                    total - if glued_before { first } else { 0 } - if glued_after { len } else { 0 }
+                };
+                if usable >= NUM_MIN_DIGITS {
+                    (done_num, found_num) = (true, true);
+                }
+                (total, groups) = (0, 0);
+            }
+        }
+    }
+    (found_num, found_alpha)
+}
+
 /// Whether the ASCII bytes `b` can hold a [`NUM_SRC`] match: a chain of digit groups joined
 /// by single separators, with at least nine digits in the groups a match can start and end
 /// on (`\b` rules out a first group glued to a letter before it and a last group glued to a
-/// letter after it, except the `X` of a Chinese id).
+/// letter after it, except the `X` of a Chinese id). The reference of [`shapes`].
+#[cfg(test)]
 pub(super) fn num_shape(b: &[u8]) -> bool {
     let n = b.len();
     let mut i = 0;
@@ -117,7 +202,8 @@ pub(super) fn num_shape(b: &[u8]) -> bool {
 /// Whether the ASCII bytes `b` can hold an [`ALPHA_SRC`] match: five capitals in a row (PAN,
 /// codice fiscale), or a run of six or more digits followed by a capital (directly or after
 /// `-`/`+`), or by `-`/`+` and a digit (HETU), or a run of seven or more after a capital
-/// (directly or after `-`: NIE, NRIC, passport).
+/// (directly or after `-`: NIE, NRIC, passport). The reference of [`shapes`].
+#[cfg(test)]
 pub(super) fn alpha_shape(b: &[u8]) -> bool {
     let upper = |k: usize| b.get(k).is_some_and(u8::is_ascii_uppercase);
     let n = b.len();
@@ -292,6 +378,8 @@ pub(super) fn classify_num(text: &str, start: usize, end: usize) -> Option<&'sta
         "ddd.ddd.ddd-dd" if cpf(&d) => Some("br-cpf"),
         "dd.dd.dd-ddd.dd" if be_nn(&d) => Some("be-national-number"),
         "dddddd-ddddddd" if kr_rrn(&d) => Some("kr-rrn"),
+        // a Finnish HETU with a digit check shares this layout (`DDMMYY-NNNC`)
+        "dddddd-dddd" | "dddddd+dddd" if fi_hetu(s.as_bytes()) => Some("fi-hetu"),
         "dddddd-dddd" | "dddddd+dddd" if se_pnr(&d) => Some("se-personnummer"),
         "dddddddd-dddd" if se_pnr(&d) => Some("se-personnummer"),
         "dddd dddd dddd" if aadhaar(&d) => Some("in-aadhaar"),
@@ -874,6 +962,24 @@ pub(super) fn de_tax_id(d: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        #[test]
+        fn fused_shapes_match_the_references(
+            s in "([0-9]{1,12}|[A-Z]{1,6}|[a-z]{1,3}|[ .+-]{1,2}|[Xx#()]){0,12}",
+            want_num: bool,
+            want_alpha: bool,
+        ) {
+            let b = s.as_bytes();
+            let caps = b.iter().filter(|c| c.is_ascii_uppercase()).count() >= 5;
+            prop_assert_eq!(
+                shapes(b, want_num, want_alpha, caps),
+                (want_num && num_shape(b), want_alpha && alpha_shape(b))
+            );
+        }
+    }
 
     fn d(s: &str) -> Vec<u8> {
         s.bytes()
