@@ -142,6 +142,11 @@ struct ArgumentWords {
     context: Regex,
     /// The model's own instructions or context window.
     instructions: Regex,
+    /// A private SSH key (a user's one is never an argument).
+    private_ssh: Regex,
+    /// A secret said to belong to someone, joined by a word that makes the name a request
+    /// ("note containing the user's token", "token of the user").
+    owned_secret: Regex,
     /// Qualifiers that ask for a verbatim, whole copy.
     verbatim: Regex,
     /// Qualifiers that ask for the whole of it.
@@ -160,13 +165,13 @@ static ARGUMENT_WORDS: LazyLock<Option<ArgumentWords>> = LazyLock::new(|| {
     let re = |p: &str| Regex::new(&format!("(?-u:\\b)(?:{p})(?-u:\\b)")).ok();
     Some(ArgumentWords {
         host_file: re(
-            r"id (?:rsa|dsa|ecdsa|ed ?25519)|etc (?:passwd|shadow|sudoers)|aws credentials|(?:bash|zsh) history|netrc|git credentials|pgpass|wallet dat|login data|ssh dir(?:ectory)?",
+            r"id (?:rsa|dsa|ecdsa|ed ?25519)|etc (?:passwd|shadow|sudoers)|aws credentials|(?:bash|zsh) history|netrc|git credentials|pgpass|wallet dat|login data|ssh dir(?:ectory)?|(?:chrome|chromium|firefox|brave|edge|safari|browser) (?:profile|cookies|passwords|logins|login data|saved passwords)|cookies (?:from|of) (?:the )?(?:chrome|chromium|firefox|brave|edge|safari|browser)|mcp json|claude desktop config",
         )?,
         secret_store: re(
-            r"ssh (?:private )?keys?|private keys?|dot ?env|env file|dotenv|kube ?config|keychain|credentials? file",
+            r"ssh (?:private )?keys?|private ssh keys?|private keys?|dot ?env|env file|dotenv|kube ?config|keychain|credentials? file",
         )?,
         fetch: re(
-            r"read|reading|cat|dump|dumped|steal|stolen|grab|exfil\w*|harvest\w*|leak\w*|paste|copied|scrape\w*",
+            r"read|reading|cat|dump|dumped|steal|stolen|grab|exfil\w*|harvest\w*|leak\w*|paste|copied|scrape\w*|what is in|whats in|inside",
         )?,
         content: re(r"contents?|text|body|bytes|raw|verbatim|dump|copy|data|material|full|entire")?,
         owner: re(r"users?|my|your|host|local|home|machine|system|their")?,
@@ -174,8 +179,12 @@ static ARGUMENT_WORDS: LazyLock<Option<ArgumentWords>> = LazyLock::new(|| {
             r"(?:path|paths|file ?path|file ?name|location|dir|directory|name|url|uri|id|ref|reference|handle|alias|label|fingerprint|passphrase|type|format|mode|enabled|flag|option|options|setting|settings|env ?var|variable)$",
         )?,
         context: re(r"conversation|chat|dialog(?:ue)?|transcript|messages|turns")?,
+        private_ssh: re(r"private ssh keys?|ssh private keys?")?,
+        owned_secret: re(
+            r"(?:containing|including|holding|with|of|from) (?:the )?(?:users?|my|your|their) (?:\w+ )?(?:api keys?|tokens?|secrets?|credentials?|passwords?|passphrases?|cookies|private keys?)|(?:api keys?|tokens?|secrets?|credentials?|passwords?|passphrases?|cookies|private keys?) (?:of|from|belonging to) (?:the )?(?:users?|my|your|their)",
+        )?,
         instructions: re(
-            r"system (?:prompt|instructions|message)|context window|your instructions",
+            r"system (?:prompt|instructions|message)|context window|your (?:\w+ )?instructions|instructions (?:that )?(?:you )?(?:were|have been|are) given",
         )?,
         verbatim: re(
             r"so far|verbatim|your|hidden|original|exact|unredacted|unabridged|up to now",
@@ -189,7 +198,7 @@ static ARGUMENT_WORDS: LazyLock<Option<ArgumentWords>> = LazyLock::new(|| {
             r"send|upload|forward|post|e ?mail|transmit|leak|exfiltrate|share|copy|paste|include|attach|append",
         )?,
         source: re(
-            r"(?:from|in|of) (?:the )?(?:env|environment|context|conversation|chat|memory|session|history|system)",
+            r"(?:from|in|of) (?:the )?(?:env|environment|context|conversation|chat|memory|session|history|system)|so far|mentioned|seen|visible|you have|you know",
         )?,
     })
 });
@@ -221,13 +230,26 @@ fn argument_name_hits(name: &str) -> Vec<Hit> {
         end: name.len(),
     };
     let mut hits = Vec::new();
-    let reference = w.reference.is_match(&words);
+    // The last word names a path or a setting, unless a source precedes it
+    // ("ssh_key_material_from_home_dir").
+    let tail: Vec<&str> = words.rsplit(' ').take(3).collect();
+    let reference = w.reference.is_match(&words)
+        && !tail
+            .iter()
+            .any(|x| matches!(*x, "from" | "in" | "of" | "inside"));
     let host_file = w.host_file.is_match(&words);
     let store = w.secret_store.is_match(&words);
     if (host_file || store) && !reference {
         let fetch = w.fetch.is_match(&words);
         let content = w.content.is_match(&words);
-        if fetch || (host_file && content) || (store && content && w.owner.is_match(&words)) {
+        let owner = w.owner.is_match(&words);
+        // "from" reads as fetching only with a file that is never an argument
+        // ("cookies_from_chrome_profile"; "ssh_key_from_agent" is ordinary).
+        let from = words.split(' ').any(|x| x == "from");
+        if fetch
+            || (host_file && (content || owner || from))
+            || (store && owner && (content || w.private_ssh.is_match(&words)))
+        {
             hits.push(hit("argument-names-host-secret", rules::THRESHOLD));
         }
     }
@@ -254,7 +276,9 @@ fn argument_name_hits(name: &str) -> Vec<Hit> {
     {
         hits.push(hit("argument-names-exfil", rules::THRESHOLD));
     }
-    if let Some(rest) = rest_after(&w.secret) {
+    if w.owned_secret.is_match(&words) && !reference {
+        hits.push(hit("argument-names-secret-harvest", rules::THRESHOLD));
+    } else if let Some(rest) = rest_after(&w.secret) {
         let weight = match (w.every.is_match(&rest), w.source.is_match(&rest)) {
             (true, true) => rules::THRESHOLD,
             (true, false) => 7,
