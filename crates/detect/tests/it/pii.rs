@@ -105,7 +105,7 @@ fn national_strategy() -> impl Strategy<Value = (String, String, &'static str)> 
         ))
     });
     let cn = (
-        "[1-8][0-9]{5}",
+        "(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])[0-9]{4}",
         1930u32..2020,
         1u32..13,
         1u32..29,
