@@ -1124,7 +1124,7 @@ mod tests {
                 "20[0-9]{2}-[01][0-9]-[0-3][0-9]T[0-9:]{8}Z",
                 NATIONAL_SHAPES[0], NATIONAL_SHAPES[1], NATIONAL_SHAPES[2], NATIONAL_SHAPES[3],
                 NATIONAL_SHAPES[4], NATIONAL_SHAPES[5], NATIONAL_SHAPES[6], NATIONAL_SHAPES[7],
-                NATIONAL_SHAPES[8], NATIONAL_SHAPES[9], NATIONAL_SHAPES[10],
+                NATIONAL_SHAPES[8], NATIONAL_SHAPES[9], NATIONAL_SHAPES[10], NATIONAL_SHAPES[11],
                 Just("NHS ".to_string()), Just("sin: ".to_string()), Just("passport ".to_string()),
                 Just("PAN ".to_string()), Just("x".to_string()), Just("X".to_string()),
             ], 0..24)
@@ -1148,7 +1148,7 @@ mod tests {
                 Just("_".to_string()), Just(":".to_string()),
                 NATIONAL_SHAPES[0], NATIONAL_SHAPES[1], NATIONAL_SHAPES[2], NATIONAL_SHAPES[3],
                 NATIONAL_SHAPES[4], NATIONAL_SHAPES[5], NATIONAL_SHAPES[6], NATIONAL_SHAPES[7],
-                NATIONAL_SHAPES[8], NATIONAL_SHAPES[9], NATIONAL_SHAPES[10],
+                NATIONAL_SHAPES[8], NATIONAL_SHAPES[9], NATIONAL_SHAPES[10], NATIONAL_SHAPES[11],
             ], 0..16)
         ) {
             let text: String = parts.concat();
@@ -1158,7 +1158,7 @@ mod tests {
 
     /// Printed layouts of the national numbers (random digits and letters: the checks
     /// mostly fail, which the gating must not depend on).
-    const NATIONAL_SHAPES: [&str; 11] = [
+    const NATIONAL_SHAPES: [&str; 12] = [
         "[0-9]{3}[ -][0-9]{3}[ -][0-9]{3,4}",
         "[0-9]{3}\\.[0-9]{3}\\.[0-9]{3}-[0-9]{2}",
         "[0-9]{2}\\.[0-9]{2}\\.[0-9]{2}-[0-9]{3}\\.[0-9]{2}",
@@ -1170,6 +1170,7 @@ mod tests {
         "[A-Z]{5}[0-9]{4}[A-Z]",
         "[1-4] [0-9]{2} [0-9]{2} [0-9]{2} [0-9]{3} [0-9]{3} [0-9]{2}",
         "[0-9]{2,4} [0-9]{3,5} [0-9]{1,3}( [0-9]{3})?",
+        "[1-4][0-9]{4}2[AB][0-9]{8}",
     ];
 
     /// Pinned cases of `national_candidates_are_exact` (the first: an all-digit HETU

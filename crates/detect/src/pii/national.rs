@@ -46,6 +46,8 @@ pub(super) const ALPHA_SRC: &str = concat!(
     r"|[XYZ]-?[0-9]{7}-?[A-Z]",
     r"|[STFG][0-9]{7}[A-Z]",
     r"|[A-Z]{6}[0-9]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]",
+    // a NIR born in Corsica (department `2A`/`2B`), written without spaces
+    r"|[1-478][0-9]{4}2[AB][0-9]{8}",
     // HETUs with a letter; all-digit ones (`-`/`+` and a digit check) are `NUM_SRC`'s
     r"|[0-9]{6}[A-FU-Y][0-9]{3}[0-9A-FHJ-NPR-Y]",
     r"|[0-9]{6}[-+][0-9]{3}[A-FHJ-NPR-Y]",
@@ -320,6 +322,8 @@ const BE_WORDS: &[&str] = &[
 ];
 const NIR_WORDS: &[&str] = &[
     "nir",
+    "social security",
+    "ssn",
     "insee",
     "sécurité sociale",
     "securite sociale",
@@ -359,7 +363,14 @@ const DE_TAX_WORDS: &[&str] = &[
 ];
 const PAN_WORDS: &[&str] = &["pan", "permanent account", "income tax"];
 const PASSPORT_WORDS: &[&str] = &["passport", "passeport", "pasaporte", "reisepass"];
-const ITIN_WORDS: &[&str] = &["itin", "individual taxpayer", "taxpayer identification"];
+const ITIN_WORDS: &[&str] = &[
+    "itin",
+    "individual taxpayer",
+    "taxpayer identification",
+    "taxpayer",
+    "tax id",
+    "tin",
+];
 
 /// Classifies a [`NUM_SRC`] candidate `text[start..end]`: the rule whose format, checks and
 /// context it satisfies, if any.
@@ -384,7 +395,7 @@ pub(super) fn classify_num(text: &str, start: usize, end: usize) -> Option<&'sta
         "ddd-ddd-dddd" if nhs(&d) && ctx(NHS_WORDS) => Some("uk-nhs"),
         "ddd.ddd.ddd-dd" if cpf(&d) => Some("br-cpf"),
         "dd.dd.dd-ddd.dd" if be_nn(&d) => Some("be-national-number"),
-        "dddddd-ddddddd" if kr_rrn(&d) => Some("kr-rrn"),
+        "dddddd-ddddddd" if kr_rrn(&d, !ctx_id(KR_WORDS)) => Some("kr-rrn"),
         // date + four digits is also how logs and file names stamp a time
         // (`240115-0930`, `20240115-0930`), where the date is always valid: an all-digit
         // HETU (check 1 in 31) and a personnummer (Luhn) need their word here. A Finnish
@@ -444,7 +455,7 @@ pub(super) fn classify_num(text: &str, start: usize, end: usize) -> Option<&'sta
                     None
                 }
             }
-            13 if kr_rrn(&d) && ctx_id(KR_WORDS) => Some("kr-rrn"),
+            13 if kr_rrn(&d, false) && ctx_id(KR_WORDS) => Some("kr-rrn"),
             15 if nir(&d) && ctx_id(NIR_WORDS) => Some("fr-nir"),
             18 if cn_id(s) => Some("cn-resident-id"),
             _ => None,
@@ -504,6 +515,21 @@ pub(super) fn classify_alpha(text: &str, start: usize, end: usize) -> Option<&'s
     }
     if b.len() == 11 && b[..6].iter().all(u8::is_ascii_digit) {
         return fi_hetu(b).then_some("fi-hetu");
+    }
+    if b.len() == 15 && matches!(b[6], b'A' | b'B') {
+        // INSEE: for the key, `2A` counts as 19 and `2B` as 18
+        let mut d: Vec<u8> = b
+            .iter()
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| c - b'0')
+            .collect();
+        if d.len() != 14 {
+            return None;
+        }
+        d[5] = 1;
+        d.insert(6, if b[6] == b'A' { 9 } else { 8 });
+        let ctx = word_before(text, start, NIR_WORDS) || word_before(text, start, GENERIC);
+        return (nir(&d) && ctx).then_some("fr-nir");
     }
     if b.len() == 10 && b[..5].iter().all(u8::is_ascii_uppercase) {
         return word_before(text, start, PAN_WORDS).then_some("in-pan");
@@ -863,9 +889,10 @@ pub(super) fn cn_id(s: &str) -> bool {
 /// Korean resident registration number: `YYMMDD`, sex/century digit (1,2,5,6: 1900s;
 /// 3,4,7,8: 2000s; 9 and 0, the 1800s, are not read), check = (11 − weighted sum mod 11) mod 10 with weights
 /// 2..9,2..5. Resident Registration Act, Enforcement Rule (Ministry of the Interior and
-/// Safety). Numbers issued since October 2020 may not carry the check digit; this rule
-/// only reports those that do.
-pub(super) fn kr_rrn(d: &[u8]) -> bool {
+/// Safety). Numbers issued since October 2020 carry no check digit (the six digits after
+/// the sex digit are assigned at random): `with_check` is false where a context word
+/// already says what the number is, and only date and sex digit are checked.
+pub(super) fn kr_rrn(d: &[u8], with_check: bool) -> bool {
     if d.len() != 13 {
         return false;
     }
@@ -878,7 +905,7 @@ pub(super) fn kr_rrn(d: &[u8]) -> bool {
         return false;
     }
     let sum = weighted(&d[..12], &[2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5]);
-    (11 - sum % 11) % 10 == u32::from(d[12])
+    !with_check || (11 - sum % 11) % 10 == u32::from(d[12])
 }
 
 /// Luhn (ISO/IEC 7812-1 annex B) over `d`.
@@ -1677,6 +1704,18 @@ mod tests {
             check("fr-nir", "Assuré ", &fmt(&v), &fmt(&w));
             check("fr-nir", "numéro de sécurité sociale ", &v, &w);
             needs_context(&v);
+            // born in Corsica: department 2A (19 for the key) or 2B (18)
+            let (dep, n) = if r.below(2) == 0 {
+                ("2A", "19")
+            } else {
+                ("2B", "18")
+            };
+            let body = format!("{}{n}{}", &v[..5], &v[7..13]);
+            let key = 97 - body.parse::<u64>().unwrap() % 97;
+            let corse = format!("{}{dep}{}{key:02}", &v[..5], &v[7..13]);
+            let bad = format!("{}{dep}{}{:02}", &v[..5], &v[7..13], key % 97 + 1);
+            check("fr-nir", "Social security number: ", &corse, &bad);
+            needs_context(&corse);
         }
     }
 
@@ -1756,7 +1795,12 @@ mod tests {
             let (v, w) = gen_rrn(&mut r);
             let fmt = |x: &str| group(x, &[6, 7], &['-']);
             check("kr-rrn", "Holder ", &fmt(&v), &fmt(&w));
-            check("kr-rrn", "RRN ", &v, &w);
+            // after its word a number without a valid check is read as one issued since
+            // October 2020; a month 13 is still refused
+            let bad_date = format!("{}{}{}", &v[..2], "13", &v[4..]);
+            check("kr-rrn", "RRN ", &v, &bad_date);
+            check("kr-rrn", "RRN ", &w, &bad_date);
+            check("kr-rrn", "주민등록번호 ", &fmt(&w), &fmt(&bad_date));
             needs_context(&v);
         }
     }
