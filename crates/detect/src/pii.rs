@@ -182,46 +182,27 @@ const SHAPE_CARD: u8 = 1;
 const SHAPE_SSN: u8 = 2;
 /// Two letters, then three digit pairs, each after an optional space (`uk-nino`).
 const SHAPE_NINO: u8 = 4;
-/// Nine digits in groups a national-number match can start and end on
-/// ([`national::num_shape`]).
-const SHAPE_NATNUM: u8 = 8;
-/// Digits next to capitals as a national number with letters has them
-/// ([`national::alpha_shape`]).
-const SHAPE_NATALPHA: u8 = 16;
-const SHAPE_ANY: u8 = SHAPE_CARD | SHAPE_SSN | SHAPE_NINO | SHAPE_NATNUM | SHAPE_NATALPHA;
+const SHAPE_ANY: u8 = SHAPE_CARD | SHAPE_SSN | SHAPE_NINO;
 
-/// The shapes `b` holds: necessary conditions of the card, SSN, NINO and national-number
-/// patterns, checked on the bytes before a regex runs (most number segments in logs, such
-/// as timestamps and addresses, hold none). Each is only checked when the segment has the
-/// digits (and capitals) its rule needs. Non-ASCII text may hold Unicode digits and letters
-/// that fold to ASCII ones, whose byte layout these checks do not model: it counts as
-/// holding every shape.
-fn shapes(b: &[u8], digits: usize, upper: usize) -> u8 {
+/// The shapes `b` holds: necessary conditions of the card, SSN and NINO patterns, checked
+/// on the bytes before a regex runs (most number segments in logs, such as timestamps and
+/// addresses, hold none). Non-ASCII text may hold Unicode digits and letters that fold to
+/// ASCII ones, whose byte layout these checks do not model: it counts as holding every shape.
+/// (The national numbers check their own shapes, in [`national_candidates`], only on the
+/// segments their counts allow.)
+fn shapes(b: &[u8]) -> u8 {
     if !b.is_ascii() {
         return SHAPE_ANY;
     }
     let mut out = 0;
-    if digits >= 6 {
-        if has_card_shape(b) {
-            out |= SHAPE_CARD;
-        }
-        if (0..b.len()).any(|i| ssn_shape_at(b, i)) {
-            out |= SHAPE_SSN;
-        }
-        if (0..b.len()).any(|i| nino_shape_at(b, i)) {
-            out |= SHAPE_NINO;
-        }
+    if has_card_shape(b) {
+        out |= SHAPE_CARD;
     }
-    let want_num = digits >= national::NUM_MIN_DIGITS;
-    let want_alpha = national::alpha_possible(digits, upper);
-    if want_num || want_alpha {
-        let (num, alpha) = national::shapes(b, want_num, want_alpha, upper >= 5);
-        if num {
-            out |= SHAPE_NATNUM;
-        }
-        if alpha {
-            out |= SHAPE_NATALPHA;
-        }
+    if (0..b.len()).any(|i| ssn_shape_at(b, i)) {
+        out |= SHAPE_SSN;
+    }
+    if (0..b.len()).any(|i| nino_shape_at(b, i)) {
+        out |= SHAPE_NINO;
     }
     out
 }
@@ -364,15 +345,11 @@ fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
             (field(0), field(21), field(42))
         };
         if i > start && (digits > 0 || dots > 1) {
-            // the shapes matter only to rules that need six digits or more, and to the
-            // national numbers with letters and fewer digits (PAN, codice fiscale), which
-            // need six capitals
+            // the shapes matter only to rules that need six digits or more
             let shapes = match digits {
+                0..=5 => 0,
                 usize::MAX => SHAPE_ANY,
-                _ if digits >= 6 || digits >= 2 && upper >= 6 => {
-                    shapes(&bytes[start..i], digits, upper)
-                }
-                _ => 0,
+                _ => shapes(&bytes[start..i]),
             };
             out.push(Segment {
                 start,
@@ -632,23 +609,42 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
     finish(out, failed)
 }
 
-/// The two national-number candidate regexes, each over the segments its shape allows
-/// (the `failed` rule of a regex that does not compile is the first of its rules).
-fn national_candidates<'a>(
-    p: &'a Pii,
-    text: &'a str,
-    segs: &'a [Segment],
+/// The two national-number candidate regexes, each over the segments whose counts and
+/// byte shape ([`national::shapes`], one pass for both) allow a match; whole-text
+/// segments and segments of non-ASCII text count as allowing both. (The `failed` rule of a
+/// regex that does not compile is the first of its rules.)
+fn national_candidates(
+    p: &Pii,
+    text: &str,
+    segs: &[Segment],
     failed: &mut Vec<(usize, usize, &'static str)>,
 ) -> [(Vec<regex_automata::Match>, bool); 2] {
-    let num_gate =
-        |s: &Segment| s.digits >= national::NUM_MIN_DIGITS && s.shapes & SHAPE_NATNUM != 0;
-    let alpha_gate =
-        |s: &Segment| national::alpha_possible(s.digits, s.upper) && s.shapes & SHAPE_NATALPHA != 0;
-    let num = segment_regex(&p.natnum, segs, num_gate, "uk-nhs", failed)
-        .map(|re| matches_in(re, text, segs, num_gate).collect())
+    let bytes = text.as_bytes();
+    let (mut num_segs, mut alpha_segs) = (Vec::new(), Vec::new());
+    for s in segs {
+        let want_num = s.digits >= national::NUM_MIN_DIGITS;
+        let want_alpha = national::alpha_possible(s.digits, s.upper);
+        if !(want_num || want_alpha) {
+            continue;
+        }
+        let (num, alpha) = if s.digits == usize::MAX {
+            (want_num, want_alpha)
+        } else {
+            national::shapes(&bytes[s.start..s.end], want_num, want_alpha, s.upper >= 5)
+        };
+        if num {
+            num_segs.push(*s);
+        }
+        if alpha {
+            alpha_segs.push(*s);
+        }
+    }
+    let all = |_: &Segment| true;
+    let num = segment_regex(&p.natnum, &num_segs, all, "uk-nhs", failed)
+        .map(|re| matches_in(re, text, &num_segs, all).collect())
         .unwrap_or_default();
-    let alpha = segment_regex(&p.natalpha, segs, alpha_gate, "es-nif", failed)
-        .map(|re| matches_in(re, text, segs, alpha_gate).collect())
+    let alpha = segment_regex(&p.natalpha, &alpha_segs, all, "es-nif", failed)
+        .map(|re| matches_in(re, text, &alpha_segs, all).collect())
         .unwrap_or_default();
     [(num, true), (alpha, false)]
 }

@@ -72,8 +72,9 @@ fn is_num_sep(b: u8) -> bool {
 
 /// [`num_shape`] (when `want_num`) and [`alpha_shape`] (when `want_alpha`; `caps`: the
 /// stretch has five capitals, so a run of them is worth tracking) in one pass over `b`,
-/// which stops once every wanted answer is yes. Equal to the two reference functions
-/// (`fused_shapes_match_the_references`).
+/// which stops once every wanted answer is yes. Equal to the two reference functions on
+/// ASCII (`fused_shapes_match_the_references`); a non-ASCII byte (Unicode digits, letters
+/// that fold to ASCII ones) answers yes to both, as the byte layout no longer tells.
 pub(super) fn shapes(b: &[u8], want_num: bool, want_alpha: bool, caps: bool) -> (bool, bool) {
     let upper = |k: usize| b.get(k).is_some_and(u8::is_ascii_uppercase);
     let n = b.len();
@@ -86,6 +87,9 @@ pub(super) fn shapes(b: &[u8], want_num: bool, want_alpha: bool, caps: bool) -> 
     while i < n && !(done_num && done_alpha) {
         let c = b[i];
         if !c.is_ascii_digit() {
+            if !c.is_ascii() {
+                return (want_num, want_alpha);
+            }
             if caps && !done_alpha {
                 if c.is_ascii_uppercase() {
                     run_caps += 1;
