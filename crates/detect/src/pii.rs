@@ -1281,6 +1281,23 @@ mod tests {
         );
     }
 
+    /// The national-number regexes fail closed too: the gated segments are reported.
+    #[test]
+    fn a_national_regex_that_does_not_compile_fails_closed() {
+        let t = "ref 943 476 5919 and DNI 12345678Z";
+        let p = Pii::new();
+        p.natnum.cell.set(None).unwrap();
+        p.natalpha.cell.set(None).unwrap();
+        let f = scan_with(&p, t, false);
+        let covers = |rule: &str, needle: &str| {
+            let at = t.find(needle).unwrap();
+            f.iter()
+                .any(|f| f.rule == rule && f.start <= at && f.end >= at + needle.len())
+        };
+        assert!(covers("uk-nhs", "943 476 5919"), "{f:?}");
+        assert!(covers("es-nif", "12345678Z"), "{f:?}");
+    }
+
     /// The licence rule is gated on `driv` in ASCII case only; sound because under the
     /// regex crate's case folding no other character matches one of those letters.
     #[test]
