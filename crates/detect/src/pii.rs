@@ -437,9 +437,20 @@ pub fn scan(text: &str) -> Vec<Finding> {
     scan_with(&PII, text, false)
 }
 
+/// Like [`scan`], without the rules named in `skip` (ids from [`RULE_IDS`]). They are left
+/// out before overlapping candidates are resolved, so a number that a skipped rule would
+/// have claimed is still found by any other rule that matches it.
+pub fn scan_except(text: &str, skip: &[String]) -> Vec<Finding> {
+    scan_inner(&PII, text, false, skip)
+}
+
 /// `whole` runs every regex over the whole text instead of the segments: the reference the
 /// segment gating is tested against.
 fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
+    scan_inner(p, text, whole, &[])
+}
+
+fn scan_inner(p: &Pii, text: &str, whole: bool, skip: &[String]) -> Vec<Finding> {
     let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
     // spans of rules whose regex does not compile (fail closed), kept out of overlap
     // resolution so that nothing else can shrink them
@@ -459,7 +470,7 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
         }
     }
     if !has_digit {
-        return finish(out, failed);
+        return finish(out, failed, skip);
     }
     let all = [Segment {
         start: 0,
@@ -606,7 +617,7 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
         }
     }
     national_numbers(p, text, &segs, &mut out, &mut failed);
-    finish(out, failed)
+    finish(out, failed, skip)
 }
 
 /// The two national-number candidate regexes, each over the segments whose counts and
@@ -716,7 +727,9 @@ fn memchr_byte(hay: &[u8], b: u8) -> bool {
 fn finish(
     mut v: Vec<(usize, usize, &'static str)>,
     failed: Vec<(usize, usize, &'static str)>,
+    skip: &[String],
 ) -> Vec<Finding> {
+    v.retain(|c| !skip.iter().any(|s| s == c.2));
     let rank = |r: &str| RULE_IDS.iter().position(|x| *x == r).unwrap_or(usize::MAX);
     v.sort_by(|a, b| {
         rank(a.2)

@@ -83,11 +83,9 @@ pub fn findings(text: &str, opts: &RedactOptions) -> Vec<Finding> {
         all.extend(secret::scan(text));
     }
     if opts.pii {
-        all.extend(
-            pii::scan(text)
-                .into_iter()
-                .filter(|f| !opts.pii_skip.iter().any(|s| s == f.rule.as_ref())),
-        );
+        // skipped rules leave the overlap resolution, so what they would have claimed is
+        // still redacted under any other rule that finds it
+        all.extend(pii::scan_except(text, &opts.pii_skip));
     }
     // never re-redact inside an existing marker
     let markers = marker_spans(text);
@@ -276,5 +274,22 @@ mod tests {
             redact_with(t, &only_pii),
             "[REDACTED:email] AKIAQYLPMN5HFIQR7XQB"
         );
+    }
+
+    #[test]
+    fn a_skipped_rule_does_not_unmask_what_it_would_have_claimed() {
+        // NHS England's published example number, after a word that makes it a phone too
+        let t = "call number 943 476 5919 today";
+        let all = redact(t);
+        assert!(!all.contains("5919"), "{all}");
+        let no_phone = RedactOptions {
+            pii_skip: vec!["phone".to_owned()],
+            ..RedactOptions::default()
+        };
+        let red = redact_with(t, &no_phone);
+        assert_eq!(red, "call number [REDACTED:uk-nhs] today");
+        // a plain phone number is left alone when `phone` is skipped
+        let phone = "call +1 (415) 555-0132 today";
+        assert_eq!(redact_with(phone, &no_phone), phone);
     }
 }
