@@ -450,6 +450,23 @@ fn scan_with(p: &Pii, text: &str, whole: bool) -> Vec<Finding> {
     scan_inner(p, text, whole, &[])
 }
 
+/// The number segments the digit rules run in; `whole` makes the whole text one segment
+/// that holds every shape (the reference the gating is tested against).
+fn number_segments(text: &str, whole: bool) -> Vec<Segment> {
+    if whole {
+        vec![Segment {
+            start: 0,
+            end: text.len(),
+            digits: usize::MAX,
+            dots: usize::MAX,
+            upper: usize::MAX,
+            shapes: SHAPE_ANY,
+        }]
+    } else {
+        segments(text.as_bytes(), &NUMBER_CLASSES)
+    }
+}
+
 fn scan_inner(p: &Pii, text: &str, whole: bool, skip: &[String]) -> Vec<Finding> {
     let mut out: Vec<(usize, usize, &'static str)> = Vec::new();
     // spans of rules whose regex does not compile (fail closed), kept out of overlap
@@ -472,19 +489,7 @@ fn scan_inner(p: &Pii, text: &str, whole: bool, skip: &[String]) -> Vec<Finding>
     if !has_digit {
         return finish(out, failed, skip);
     }
-    let all = [Segment {
-        start: 0,
-        end: text.len(),
-        digits: usize::MAX,
-        dots: usize::MAX,
-        upper: usize::MAX,
-        shapes: SHAPE_ANY,
-    }];
-    let segs = if whole {
-        all.to_vec()
-    } else {
-        segments(bytes, &NUMBER_CLASSES)
-    };
+    let segs = number_segments(text, whole);
     let span = |c: &regex_automata::util::captures::Captures, i: usize| {
         c.get_group(i)
             .map(|s| (s.start, s.end, &text[s.start..s.end]))
@@ -588,7 +593,7 @@ fn scan_inner(p: &Pii, text: &str, whole: bool, skip: &[String]) -> Vec<Finding>
     }
     if memchr_byte(bytes, b':') {
         let v6 = if whole {
-            all.to_vec()
+            number_segments(text, true)
         } else {
             ipv6_segments(bytes)
         };
@@ -765,9 +770,11 @@ fn digits_of(s: &str) -> Vec<u8> {
 /// Luhn checksum over the digits of `s`.
 pub fn luhn_valid(s: &str) -> bool {
     let d = digits_of(s);
-    if d.len() < 2 {
-        return false;
-    }
+    d.len() >= 2 && luhn_digits(&d)
+}
+
+/// Luhn (ISO/IEC 7812-1 annex B) over digit values `d`.
+pub(crate) fn luhn_digits(d: &[u8]) -> bool {
     let mut sum = 0u32;
     for (i, &x) in d.iter().rev().enumerate() {
         let mut v = u32::from(x);
@@ -1197,19 +1204,7 @@ mod tests {
     }
 
     fn candidates(text: &str, whole: bool) -> Vec<(usize, usize, bool)> {
-        let all = [Segment {
-            start: 0,
-            end: text.len(),
-            digits: usize::MAX,
-            dots: usize::MAX,
-            upper: usize::MAX,
-            shapes: SHAPE_ANY,
-        }];
-        let segs = if whole {
-            all.to_vec()
-        } else {
-            segments(text.as_bytes(), &NUMBER_CLASSES)
-        };
+        let segs = number_segments(text, whole);
         let mut failed = Vec::new();
         national_candidates(&PII, text, &segs, &mut failed)
             .into_iter()

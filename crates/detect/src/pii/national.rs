@@ -912,28 +912,12 @@ pub(super) fn kr_rrn(d: &[u8], with_check: bool) -> bool {
     !with_check || (11 - sum % 11) % 10 == u32::from(d[12])
 }
 
-/// Luhn (ISO/IEC 7812-1 annex B) over `d`.
-fn luhn(d: &[u8]) -> bool {
-    let mut sum = 0u32;
-    for (i, &x) in d.iter().rev().enumerate() {
-        let mut v = u32::from(x);
-        if i % 2 == 1 {
-            v *= 2;
-            if v > 9 {
-                v -= 9;
-            }
-        }
-        sum += v;
-    }
-    sum % 10 == 0
-}
-
 /// Canadian social insurance number: nine digits, Luhn. Employment and Social Development
 /// Canada, "Social Insurance Number" (the first digit names the region; 0 is never issued,
 /// yet ESDC's own sample `046 454 286` starts with it, so after its context word any first
 /// digit is read: a number printed as a SIN is redacted as one).
 pub(super) fn sin(d: &[u8]) -> bool {
-    d.len() == 9 && luhn(d)
+    d.len() == 9 && super::luhn_digits(d)
 }
 
 /// Swedish personnummer: `YYMMDD` (day + 60 for samordningsnummer), birth number, check
@@ -961,7 +945,7 @@ pub(super) fn se_pnr(d: &[u8]) -> bool {
     } else {
         y
     };
-    valid_date(y, two(ten, 2), day) && luhn(ten)
+    valid_date(y, two(ten, 2), day) && super::luhn_digits(ten)
 }
 
 /// US individual taxpayer identification number: `9XX-XX-XXXX` with the group in 50-65,
