@@ -131,6 +131,15 @@ def serve(env: Env, servers: dict[str, list[str]], tmp_path: Path) -> tuple[subp
     return proc, port
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Stops a `serve` started by [`serve`]: SIGTERM, then SIGKILL after 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("server", ["everything", "filesystem", "time", "fetch"])
 def test_http_serve_matches_direct(server: str, mode: str, env: Env, tmp_path: Path) -> None:
@@ -151,9 +160,5 @@ def test_http_serve_matches_direct(server: str, mode: str, env: Env, tmp_path: P
     try:
         got = anyio.run(proxied, port)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
     assert want == got, _diff(want, got)

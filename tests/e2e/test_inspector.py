@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import INSPECTOR_DIR, MCPWALL, NODE, Env, everything_cmd, skip_if_unimplemented, wrap_cmd
-from test_differential import _reset_fs, _servers, _toml_config, serve
+from test_differential import _reset_fs, _servers, _toml_config, serve, stop
 
 
 def inspector(env: Env, server: list[str], *method: str) -> dict:
@@ -77,35 +77,24 @@ def _same_day(out: dict) -> dict:
     return json.loads(re.sub(r"\d{4}-\d{2}-\d{2}T", "DATE-T", json.dumps(out)))
 
 
+@pytest.mark.parametrize("via", ["wrap", "serve"])
 @pytest.mark.parametrize("server,method", OTHER_CALLS, ids=OTHER_IDS)
-def test_inspector_cli_other_servers_through_wrap(server: str, method: tuple[str, ...], env: Env,
-                                                  tmp_path: Path) -> None:
+def test_inspector_cli_other_servers(server: str, method: tuple[str, ...], via: str, env: Env,
+                                     tmp_path: Path) -> None:
     cmd = _servers(tmp_path)[server][0]
     _reset_fs(tmp_path)
     direct = inspector(env, cmd, *method)
-    argv = wrap_cmd(cmd)
-    if server == "filesystem":
-        # its root is declared in a config, as the differential tests do (the sandbox shows a
-        # server nothing of the host that its config does not name)
-        argv = [str(MCPWALL), "wrap", "--config", str(_toml_config(tmp_path, {server: cmd})), "--server", server]
-    proxied = inspector(env, argv, *method)
-    assert _same_day(direct) == _same_day(proxied)
-
-
-@pytest.mark.parametrize("server,method", OTHER_CALLS, ids=OTHER_IDS)
-def test_inspector_cli_over_http_through_serve(server: str, method: tuple[str, ...], env: Env,
-                                               tmp_path: Path) -> None:
-    cmd = _servers(tmp_path)[server][0]
-    _reset_fs(tmp_path)
-    direct = inspector(env, cmd, *method)
-    proc, port = serve(env, {server: cmd}, tmp_path)
-    try:
-        url = f"http://127.0.0.1:{port}/mcp/{server}"
-        proxied = inspector(env, [url, "--transport", "http"], *method)
-    finally:
-        proc.terminate()
+    if via == "serve":
+        proc, port = serve(env, {server: cmd}, tmp_path)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            proxied = inspector(env, [f"http://127.0.0.1:{port}/mcp/{server}", "--transport", "http"], *method)
+        finally:
+            stop(proc)
+    else:
+        argv = wrap_cmd(cmd)
+        if server == "filesystem":
+            # its root is declared in a config, as the differential tests do (the sandbox
+            # shows a server nothing of the host that its config does not name)
+            argv = [str(MCPWALL), "wrap", "--config", str(_toml_config(tmp_path, {server: cmd})), "--server", server]
+        proxied = inspector(env, argv, *method)
     assert _same_day(direct) == _same_day(proxied)
