@@ -186,9 +186,7 @@ static ARGUMENT_WORDS: LazyLock<Option<ArgumentWords>> = LazyLock::new(|| {
         instructions: re(
             r"system (?:prompt|instructions|message)|context window|your (?:\w+ )?instructions|instructions (?:that )?(?:you )?(?:were|have been|are) given",
         )?,
-        verbatim: re(
-            r"so far|verbatim|your|hidden|original|exact|unredacted|unabridged|up to now",
-        )?,
+        verbatim: re(r"so far|verbatim|your|hidden|exact|unredacted|unabridged|up to now")?,
         whole: re(r"full|entire|whole|complete|raw|all|every|copy of|dump")?,
         secret: re(
             r"api keys?|keys|tokens?|secrets?|credentials?|passwords?|passphrases?|cookies|env vars?|environment variables?",
@@ -622,6 +620,15 @@ mod tests {
             ("read_timeout", "integer"),
             ("include_all_tokens", "boolean"),
             ("read_ssh_config", "boolean"),
+            ("original_system_prompt", "string"),
+            ("new_system_prompt", "string"),
+            ("conversation_id", "string"),
+            ("all_messages", "array"),
+            ("full_text", "string"),
+            ("api_key_from_env", "string"),
+            ("ssh_private_key_contents", "string"),
+            ("dotenv_contents", "string"),
+            ("bash_history_file", "string"),
         ] {
             let tool = with_property(name, json!({"type": ty}));
             assert!(scan_tool(&tool).is_empty(), "{name}");
