@@ -3873,16 +3873,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "secret-value-as-argument",
         scope: B,
         weight: (3, 5),
-        anchors: &[
-            "_key",
-            "_token",
-            "_secret",
-            "_password",
-            "_pass",
-            "_pwd",
-            "environment variable",
-            "env var",
-        ],
+        anchors: &["value of", "contents of", "content of"],
         // The value of a secret environment variable asked for as an argument without a call
         // around it: a cue ("provide the value of GITHUB_TOKEN in the `token` input" is how a
         // CI action's README speaks to a person).
