@@ -6,9 +6,10 @@
 //! arrives. With a budget set, the runtime's park hook ([`spin`]) first polls the relay's
 //! inputs (the client's stdin and the server's stdout) without sleeping, yielding the CPU
 //! between polls, for up to the budget; as soon as one is readable the runtime parks and its
-//! `epoll_wait` returns at once. It only spins while an answer is likely to come soon: after
-//! a message went to the server and before the next one went to the client, and once per
-//! such message (a slow tool does not keep it spinning). It trades CPU time (at most the
+//! `epoll_wait` returns at once. It only spins while an answer is due: after a message went
+//! to the server and before anything came back from it, and once per such message (a slow
+//! tool does not keep it spinning). Once the server has answered, the relay's other waits
+//! (say, on the audit thread) park at once: a spin there would only delay their wake-up. It trades CPU time (at most the
 //! budget per message to the server) for latency, so it is off by default;
 //! `docs/performance.md` gives both sides measured.
 
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-/// A message went to the server and nothing has gone to the client since: an answer is due.
+/// A message went to the server and nothing has come back since: an answer is due.
 static EXPECTING: AtomicBool = AtomicBool::new(false);
 /// Duplicates of the descriptors to watch; a duplicate keeps no pipe end alive that matters
 /// (these are read ends: the writers' closing still shows as a hang-up).
@@ -49,8 +50,8 @@ pub fn sent_upstream() {
     }
 }
 
-/// Called after a message was written to the client.
-pub fn sent_downstream() {
+/// Called when the server's output had something (or ended).
+pub fn heard_upstream() {
     EXPECTING.store(false, Ordering::Relaxed);
 }
 

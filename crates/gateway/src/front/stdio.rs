@@ -196,7 +196,6 @@ async fn write_task(mut output: tokio::net::unix::pipe::Sender, mut rx: mpsc::Re
         if output.write_all(&out).await.is_err() {
             return;
         }
-        crate::busy_poll::sent_downstream();
         if out.capacity() > 1024 * 1024 {
             out = Vec::with_capacity(16 * 1024);
         }

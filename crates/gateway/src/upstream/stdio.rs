@@ -151,6 +151,7 @@ async fn read_lines(mut stdout: ChildStdout, tx: mpsc::Sender<Bytes>, max_line: 
             }
         };
         let eof = n == 0;
+        crate::busy_poll::heard_upstream();
         loop {
             let frame = if eof {
                 framer.finish(&mut buf)
