@@ -9,9 +9,9 @@
 //! `epoll_wait` returns at once. It only spins while an answer is due: after a message went
 //! to the server and before anything came back from it, and once per such message (a slow
 //! tool does not keep it spinning). Once the server has answered, the relay's other waits
-//! (say, on the audit thread) park at once: a spin there would only delay their wake-up. It trades CPU time (at most the
-//! budget per message to the server) for latency, so it is off by default;
-//! `docs/performance.md` gives both sides measured.
+//! (say, on the audit thread) park at once: a spin there would only delay their wake-up.
+//! It trades CPU time (at most the budget per message to the server) for latency, so it is
+//! off by default; `docs/performance.md` gives both sides measured.
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering};
