@@ -74,6 +74,34 @@ pub fn is_hidden_char(c: char) -> bool {
         | '\u{E0000}'..='\u{E0FFF}')
 }
 
+/// Appends the folded form of one non-ASCII character (hidden ones vanish; NFKC, then the
+/// confusable skeleton without combining marks or hidden characters, lowercased), each byte
+/// mapped to the character's offset `origin` in the original text.
+fn fold_char(c: char, origin: u32, out: &mut String, map: &mut Vec<u32>) {
+    if is_hidden_char(c) {
+        return;
+    }
+    let mut buf = [0u8; 4];
+    for d in std::iter::once(c).nfkc() {
+        if d.is_ascii() {
+            out.push(d.to_ascii_lowercase());
+            map.push(origin);
+            continue;
+        }
+        let mut tmp = [0u8; 4];
+        for e in unicode_security::skeleton(d.encode_utf8(&mut tmp)) {
+            if is_combining_mark(e) || is_hidden_char(e) {
+                continue;
+            }
+            for f in e.to_lowercase() {
+                let s = f.encode_utf8(&mut buf);
+                out.push_str(s);
+                map.extend(std::iter::repeat_n(origin, s.len()));
+            }
+        }
+    }
+}
+
 /// Normalizes `text` for matching (see the module documentation).
 pub fn normalize(text: &str) -> Normalized {
     if text.is_ascii() {
@@ -85,7 +113,6 @@ pub fn normalize(text: &str) -> Normalized {
     }
     let mut out = String::with_capacity(text.len());
     let mut map: Vec<u32> = Vec::with_capacity(text.len());
-    let mut buf = [0u8; 4];
     let bytes = text.as_bytes();
     let mut at = 0;
     while at < bytes.len() {
@@ -109,27 +136,7 @@ pub fn normalize(text: &str) -> Normalized {
         let offset = at;
         at += c.len_utf8();
         let origin = offset as u32;
-        if is_hidden_char(c) {
-            continue;
-        }
-        for d in std::iter::once(c).nfkc() {
-            if d.is_ascii() {
-                out.push(d.to_ascii_lowercase());
-                map.push(origin);
-                continue;
-            }
-            let mut tmp = [0u8; 4];
-            for e in unicode_security::skeleton(d.encode_utf8(&mut tmp)) {
-                if is_combining_mark(e) || is_hidden_char(e) {
-                    continue;
-                }
-                for f in e.to_lowercase() {
-                    let s = f.encode_utf8(&mut buf);
-                    out.push_str(s);
-                    map.extend(std::iter::repeat_n(origin, s.len()));
-                }
-            }
-        }
+        fold_char(c, origin, &mut out, &mut map);
     }
     Normalized {
         text: out,
@@ -174,7 +181,6 @@ mod tests {
     fn normalize_per_char(text: &str) -> (String, Vec<u32>) {
         let mut out = String::new();
         let mut map: Vec<u32> = Vec::new();
-        let mut buf = [0u8; 4];
         for (offset, c) in text.char_indices() {
             let origin = offset as u32;
             if c.is_ascii() {
@@ -182,27 +188,7 @@ mod tests {
                 map.push(origin);
                 continue;
             }
-            if is_hidden_char(c) {
-                continue;
-            }
-            for d in std::iter::once(c).nfkc() {
-                if d.is_ascii() {
-                    out.push(d.to_ascii_lowercase());
-                    map.push(origin);
-                    continue;
-                }
-                let mut tmp = [0u8; 4];
-                for e in unicode_security::skeleton(d.encode_utf8(&mut tmp)) {
-                    if is_combining_mark(e) || is_hidden_char(e) {
-                        continue;
-                    }
-                    for f in e.to_lowercase() {
-                        let s = f.encode_utf8(&mut buf);
-                        out.push_str(s);
-                        map.extend(std::iter::repeat_n(origin, s.len()));
-                    }
-                }
-            }
+            fold_char(c, origin, &mut out, &mut map);
         }
         (out, map)
     }
