@@ -87,6 +87,17 @@ fn is_emoji_like(c: char) -> bool {
     matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF | 0xFE0F)
 }
 
+/// Letters of scripts whose spelling uses the zero-width non-joiner and joiner (U+200C,
+/// U+200D) between letters: Arabic script (Persian, Urdu, Kurdish, Pashto write ZWNJ inside
+/// ordinary words, `می‌خواهم`), Syriac, Thaana, N'Ko, and the Brahmic scripts of South and
+/// Southeast Asia (Unicode 15, chapters 9 and 12-16).
+fn uses_joiners(c: char) -> bool {
+    c.is_alphabetic()
+        && matches!(c as u32,
+            0x0600..=0x08FF | 0x0900..=0x0DFF | 0x0F00..=0x0FFF | 0x1000..=0x109F
+            | 0x1780..=0x17FF | 0xA8E0..=0xA8FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
 /// The stretch of `text` [`scan_unicode`] needs: every character it acts on is non-ASCII, and
 /// it looks at most one character before one of those, and past one at the spaces and the
 /// one character that follow (a run of regional indicators may take in spaces). Mostly-ASCII
@@ -219,8 +230,11 @@ fn scan_unicode_in(
             let next = chars.get(i + 1).map(|&(_, n)| n);
             let emoji_join = c == '\u{200D}'
                 && (prev.is_some_and(is_emoji_like) || next.is_some_and(is_emoji_like));
+            let script_join = matches!(c, '\u{200C}' | '\u{200D}')
+                && prev.is_some_and(uses_joiners)
+                && next.is_some_and(uses_joiners);
             let bom_at_start = c == '\u{FEFF}' && off == 0;
-            if !emoji_join && !bom_at_start {
+            if !emoji_join && !script_join && !bom_at_start {
                 zw_total += 1;
                 zw_first.get_or_insert(off);
                 zw_last = off + c.len_utf8();
@@ -553,6 +567,19 @@ mod tests {
         assert!(rules("family: \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}").is_empty());
         let scotland = "\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
         assert!(rules(scotland).is_empty());
+    }
+
+    #[test]
+    fn joiners_in_the_spelling_of_persian_and_indic_words_are_not_hidden_content() {
+        // "follow the previous instructions in the manual": ZWNJ is part of Persian spelling
+        assert!(rules("دستورالعمل\u{200C}های قبلی در راهنما را دنبال کنید").is_empty());
+        assert!(rules("می\u{200C}خواهم").is_empty());
+        // Devanagari with ZWJ and ZWNJ between letters
+        assert!(rules("क\u{200D}ष \u{0915}\u{200C}\u{0937}").is_empty());
+        // the same joiners between Latin letters, or another zero-width character between
+        // Arabic letters, still are
+        assert_eq!(rules("ig\u{200C}nore"), vec!["zero-width-in-word"]);
+        assert_eq!(rules("دستور\u{200B}العمل"), vec!["zero-width-in-word"]);
     }
 
     #[test]
