@@ -20,12 +20,29 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-/// Bytes went to the server and nothing came back yet.
-type Expecting = Arc<AtomicBool>;
-
-fn pump(mut from: impl Read, mut to: impl Write, sent: Option<&Expecting>) {
+/// Copies `from` to `to` until either ends. With `sent`, sets it after each write (bytes went
+/// to the server). With `due`, before each blocking read while its flag is set (an answer
+/// is due), polls `from` for up to its budget first.
+fn pump(
+    mut from: impl Read + AsFd,
+    mut to: impl Write,
+    sent: Option<&AtomicBool>,
+    due: Option<(&AtomicBool, Duration)>,
+) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
+        if let Some((flag, budget)) = due {
+            if flag.swap(false, Ordering::Relaxed) {
+                let start = Instant::now();
+                while start.elapsed() < budget {
+                    let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
+                    if poll(&mut fds, PollTimeout::ZERO).map_or(true, |n| n > 0) {
+                        break;
+                    }
+                    std::thread::yield_now();
+                }
+            }
+        }
         match from.read(&mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => {
@@ -34,32 +51,6 @@ fn pump(mut from: impl Read, mut to: impl Write, sent: Option<&Expecting>) {
                 }
                 if let Some(flag) = sent {
                     flag.store(true, Ordering::Relaxed);
-                }
-            }
-        }
-    }
-}
-
-/// The server-to-client pump with busy polling: before each blocking read, while an answer
-/// is due, poll for it for up to `budget`.
-fn pump_polling(mut from: impl Read + AsFd, mut to: impl Write, due: &Expecting, budget: Duration) {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        if due.swap(false, Ordering::Relaxed) {
-            let start = Instant::now();
-            while start.elapsed() < budget {
-                let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
-                if poll(&mut fds, PollTimeout::ZERO).map_or(true, |n| n > 0) {
-                    break;
-                }
-                std::thread::yield_now();
-            }
-        }
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
-                    return;
                 }
             }
         }
@@ -101,18 +92,20 @@ fn main() -> ExitCode {
     let (Some(child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
         return ExitCode::from(1);
     };
-    let due: Expecting = Arc::new(AtomicBool::new(false));
-    let up = if budget.is_zero() {
-        std::thread::spawn(move || pump(std::io::stdin(), child_in, None))
-    } else {
-        let flag = Arc::clone(&due);
-        std::thread::spawn(move || pump(std::io::stdin(), child_in, Some(&flag)))
-    };
-    if budget.is_zero() {
-        pump(child_out, std::io::stdout(), None);
-    } else {
-        pump_polling(child_out, std::io::stdout(), &due, budget);
-    }
+    // Bytes went to the server and nothing came back yet (only tracked with a budget, so
+    // the plain pump stays bare).
+    let due = Arc::new(AtomicBool::new(false));
+    let polling = !budget.is_zero();
+    let flag = Arc::clone(&due);
+    let up = std::thread::spawn(move || {
+        pump(std::io::stdin(), child_in, polling.then_some(&*flag), None)
+    });
+    pump(
+        child_out,
+        std::io::stdout(),
+        None,
+        polling.then_some((&*due, budget)),
+    );
     let _ = up.join();
     let _ = child.wait();
     ExitCode::SUCCESS
