@@ -4,9 +4,9 @@
 //! that runs as a separate process (two more pipe hops and two more process wake-ups per
 //! call); `bench/e2e/bench.py` measures it beside direct and `mcpwall wrap`.
 //!
-//! With `--busy-poll-us N` it does what `mcpwall wrap --busy-poll-us N` does: after bytes went
-//! to the server, the thread that reads the server's answers polls for them for up to N us
-//! before it blocks (see crates/gateway/src/busy_poll.rs).
+//! With `--busy-poll-us N` it does what `mcpwall wrap --busy-poll-us N` does: one thread
+//! serves both directions, and after bytes went either way it polls both inputs for up to
+//! N us before it blocks (see crates/gateway/src/busy_poll.rs).
 //!
 //! Usage: relay_floor [--busy-poll-us N] COMMAND [ARGS...]
 #![forbid(unsafe_code)]
@@ -14,43 +14,86 @@
 use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::process::{Command, ExitCode, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-/// Copies `from` to `to` until either ends. With `sent`, sets it after each write (bytes went
-/// to the server). With `due`, before each blocking read while its flag is set (an answer
-/// is due), polls `from` for up to its budget first.
-fn pump(
-    mut from: impl Read + AsFd,
-    mut to: impl Write,
-    sent: Option<&AtomicBool>,
-    due: Option<(&AtomicBool, Duration)>,
-) {
+/// Copies `from` to `to` until either ends (the bare pump: one blocking thread per direction).
+fn pump(mut from: impl Read, mut to: impl Write) {
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        if let Some((flag, budget)) = due {
-            if flag.swap(false, Ordering::Relaxed) {
-                let start = Instant::now();
-                while start.elapsed() < budget {
-                    let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
-                    if poll(&mut fds, PollTimeout::ZERO).map_or(true, |n| n > 0) {
-                        break;
-                    }
-                    std::thread::yield_now();
-                }
-            }
-        }
         match from.read(&mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => {
                 if to.write_all(&buf[..n]).and_then(|()| to.flush()).is_err() {
                     return;
                 }
-                if let Some(flag) = sent {
-                    flag.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The busy-polling pump: one thread serves both directions, like `wrap`'s single-threaded
+/// runtime, and after bytes went either way (an answer is due, or it is the client's turn)
+/// polls both inputs without sleeping for up to `budget` before it blocks in `poll`, once per
+/// message, as crates/gateway/src/busy_poll.rs does.
+fn pump_polling(
+    mut client_in: std::fs::File,
+    mut server_in: impl Write,
+    mut server_out: impl Read + AsFd,
+    mut client_out: impl Write,
+    budget: Duration,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut armed = false;
+    loop {
+        let ready = {
+            let mut fds = [
+                PollFd::new(client_in.as_fd(), PollFlags::POLLIN),
+                PollFd::new(server_out.as_fd(), PollFlags::POLLIN),
+            ];
+            let start = Instant::now();
+            let mut n = 0;
+            while armed && start.elapsed() < budget {
+                n = poll(&mut fds, PollTimeout::ZERO).unwrap_or(-1);
+                if n != 0 {
+                    break;
+                }
+                std::thread::yield_now();
+            }
+            armed = false;
+            if n == 0 && poll(&mut fds, PollTimeout::NONE).is_err() {
+                return;
+            }
+            fds.map(|p| p.revents().is_some_and(|r| !r.is_empty()))
+        };
+        if ready[0] {
+            match client_in.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if server_in
+                        .write_all(&buf[..n])
+                        .and_then(|()| server_in.flush())
+                        .is_err()
+                    {
+                        return;
+                    }
+                    armed = true;
+                }
+            }
+        }
+        if ready[1] {
+            match server_out.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if client_out
+                        .write_all(&buf[..n])
+                        .and_then(|()| client_out.flush())
+                        .is_err()
+                    {
+                        return;
+                    }
+                    armed = true;
                 }
             }
         }
@@ -92,21 +135,23 @@ fn main() -> ExitCode {
     let (Some(child_in), Some(child_out)) = (child.stdin.take(), child.stdout.take()) else {
         return ExitCode::from(1);
     };
-    // Bytes went to the server and nothing came back yet (only tracked with a budget, so
-    // the plain pump stays bare).
-    let due = Arc::new(AtomicBool::new(false));
-    let polling = !budget.is_zero();
-    let flag = Arc::clone(&due);
-    let up = std::thread::spawn(move || {
-        pump(std::io::stdin(), child_in, polling.then_some(&*flag), None)
-    });
-    pump(
-        child_out,
-        std::io::stdout(),
-        None,
-        polling.then_some((&*due, budget)),
-    );
-    let _ = up.join();
+    if budget.is_zero() {
+        let up = std::thread::spawn(move || pump(std::io::stdin(), child_in));
+        pump(child_out, std::io::stdout());
+        let _ = up.join();
+    } else {
+        let Ok(stdin) = std::io::stdin().as_fd().try_clone_to_owned() else {
+            return ExitCode::from(1);
+        };
+        pump_polling(
+            std::fs::File::from(stdin),
+            child_in,
+            child_out,
+            std::io::stdout(),
+            budget,
+        );
+        // the client closed or the server ended: let the server see end of input
+    }
     let _ = child.wait();
     ExitCode::SUCCESS
 }

@@ -1,16 +1,21 @@
 //! Opt-in busy polling before the relay thread sleeps (`mcpwall wrap --busy-poll-us N`).
 //!
 //! On a machine whose idle CPUs take tens of microseconds to wake (virtual machines, deep
-//! C-states), most of what a separate proxy process adds to a round trip is that wake-up:
-//! the relay sleeps in `epoll_wait` while the server works and is woken when the answer
-//! arrives. With a budget set, the runtime's park hook ([`spin`]) first polls the relay's
-//! inputs (the client's stdin and the server's stdout) without sleeping, yielding the CPU
-//! between polls, for up to the budget; as soon as one is readable the runtime parks and its
-//! `epoll_wait` returns at once. It only spins while an answer is due: after a message went
-//! to the server and before anything came back from it, and once per such message (a slow
-//! tool does not keep it spinning). Once the server has answered, the relay's other waits
-//! (say, on the audit thread) park at once: a spin there would only delay their wake-up.
-//! It trades CPU time (at most the budget per message to the server) for latency, so it is
+//! C-states), most of what a separate proxy process adds to a round trip is wake-ups: the
+//! relay sleeps in `epoll_wait` while the server works and is woken when the answer arrives,
+//! and sleeps again while the client reads the answer and writes its next request. With a
+//! budget set, the runtime's park hook ([`spin`]) first polls the relay's inputs (the
+//! client's stdin and the server's stdout) without sleeping, yielding the CPU between polls,
+//! for up to the budget; as soon as one is readable the runtime parks and its `epoll_wait`
+//! returns at once. It spins only while the relay waits for a peer's turn:
+//! - an answer is due: after a message went to the server and before anything came back;
+//! - the client's turn: after a message went to the client and before anything came from it.
+//!
+//! Each such message arms one spin of at most the budget (a slow tool or an idle client does
+//! not keep it spinning). Between the server's answer and its delivery to the client the
+//! relay may wait on the audit trail's background thread; those waits park at once, since a
+//! spin there would only delay their wake-up (the first version spun through them and was
+//! slower than none). It trades CPU time (at most two budgets per call) for latency, so it is
 //! off by default; `docs/performance.md` gives both sides measured.
 
 use std::os::fd::{AsFd, OwnedFd};
@@ -23,6 +28,8 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 static ENABLED: AtomicBool = AtomicBool::new(false);
 /// A message went to the server and nothing has come back since: an answer is due.
 static EXPECTING: AtomicBool = AtomicBool::new(false);
+/// A message went to the client and nothing has come from it since: its turn.
+static CLIENT_TURN: AtomicBool = AtomicBool::new(false);
 /// Duplicates of the descriptors to watch; a duplicate keeps no pipe end alive that matters
 /// (these are read ends: the writers' closing still shows as a hang-up).
 static WATCHED: Mutex<Vec<OwnedFd>> = Mutex::new(Vec::new());
@@ -55,17 +62,31 @@ pub fn heard_upstream() {
     EXPECTING.store(false, Ordering::Relaxed);
 }
 
-/// The park hook: when an answer is due, returns as soon as a watched descriptor is
-/// readable, or after `budget` (and then not again until the next message to the server).
-/// Descriptors whose writer has gone (hang-up without data) are dropped from the set, so a
-/// dead server's pipe does not end every later spin at once.
+/// Called after a message was written to the client.
+pub fn sent_to_client() {
+    if ENABLED.load(Ordering::Relaxed) {
+        CLIENT_TURN.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Called when the client's input had something (or ended).
+pub fn heard_client() {
+    CLIENT_TURN.store(false, Ordering::Relaxed);
+}
+
+/// The park hook: when an answer is due or it is the client's turn, returns as soon as a
+/// watched descriptor is readable, or after `budget` (and then not again until the next
+/// message to the server or the client). Descriptors whose writer has gone (hang-up without
+/// data) are dropped from the set, so a dead server's pipe does not end every later spin at
+/// once.
 pub fn spin(budget: Duration) {
-    if !EXPECTING.load(Ordering::Relaxed) {
+    if !EXPECTING.load(Ordering::Relaxed) && !CLIENT_TURN.load(Ordering::Relaxed) {
         return;
     }
     if let Ok(mut set) = WATCHED.lock() {
         if !spin_on(&mut set, budget) {
             EXPECTING.store(false, Ordering::Relaxed);
+            CLIENT_TURN.store(false, Ordering::Relaxed);
         }
     }
 }
@@ -142,6 +163,36 @@ mod tests {
             !spin_on(&mut set, Duration::from_secs(3600)),
             "empty set: at once"
         );
+    }
+
+    #[test]
+    fn each_turn_arms_one_spin_that_the_peer_or_the_budget_ends() {
+        enable();
+        let (r, w) = nix::unistd::pipe().unwrap();
+        watch(&r);
+        let budget = Duration::from_millis(20);
+        for (arm, heard) in [
+            (sent_upstream as fn(), heard_upstream as fn()),
+            (sent_to_client, heard_client),
+        ] {
+            // armed, nobody speaks: one spin of the whole budget, then disarmed
+            arm();
+            let t = Instant::now();
+            spin(budget);
+            assert!(t.elapsed() >= budget);
+            assert!(!EXPECTING.load(Ordering::Relaxed) && !CLIENT_TURN.load(Ordering::Relaxed));
+            // armed, then the peer is heard: nothing left to spin for
+            arm();
+            assert!(EXPECTING.load(Ordering::Relaxed) || CLIENT_TURN.load(Ordering::Relaxed));
+            heard();
+            assert!(!EXPECTING.load(Ordering::Relaxed) && !CLIENT_TURN.load(Ordering::Relaxed));
+        }
+        // armed with input waiting: returns at once (well inside an hour) and stays armed
+        // until the relay reads it
+        std::fs::File::from(w).write_all(b"x").unwrap();
+        sent_to_client();
+        spin(Duration::from_secs(3600));
+        assert!(CLIENT_TURN.load(Ordering::Relaxed));
     }
 
     #[test]

@@ -173,6 +173,7 @@ async fn read_task(
             Err(_) => 0,
         };
         let eof = n == 0;
+        crate::busy_poll::heard_client();
         if !deliver(&mut framer, &mut buf, eof, &to_relay).await || eof {
             return;
         }
@@ -196,6 +197,7 @@ async fn write_task(mut output: tokio::net::unix::pipe::Sender, mut rx: mpsc::Re
         if output.write_all(&out).await.is_err() {
             return;
         }
+        crate::busy_poll::sent_to_client();
         if out.capacity() > 1024 * 1024 {
             out = Vec::with_capacity(16 * 1024);
         }
