@@ -26,7 +26,7 @@ pub fn echo_spec() -> LaunchSpec {
             .expect("python3 is needed for the http tests");
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     });
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/echo_server.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/echo_server.py");
     let mut spec = LaunchSpec::new(python.as_str(), [script]);
     spec.sandbox.mode = mcpwall_sandbox::Mode::Off;
     spec

@@ -1,12 +1,9 @@
 //! The HTTP front, legacy SSE, shared mode and remote upstreams, over real HTTP on 127.0.0.1.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod http_support;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use http_support::*;
+use crate::http_support::*;
 use mcpwall_gateway::egress::{RemoteGuard, Resolver};
 use mcpwall_gateway::front::http::relayed::{relayed, Upstream};
 use mcpwall_gateway::front::http::Connector;
