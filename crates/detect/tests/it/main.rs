@@ -3,6 +3,7 @@
 
 mod pii;
 mod redact;
+mod round4;
 mod secrets;
 mod text;
 mod url_guard;
