@@ -33,6 +33,14 @@ fn pump(mut from: impl Read, mut to: impl Write) {
     }
 }
 
+/// One read from `from` (readable) copied to `to`; false at the end of either.
+fn copy_once(from: &mut impl Read, to: &mut impl Write, buf: &mut [u8]) -> bool {
+    match from.read(buf) {
+        Ok(0) | Err(_) => false,
+        Ok(n) => to.write_all(&buf[..n]).and_then(|()| to.flush()).is_ok(),
+    }
+}
+
 /// The busy-polling pump: one thread serves both directions, like `wrap`'s single-threaded
 /// runtime, and after bytes went either way (an answer is due, or it is the client's turn)
 /// polls both inputs without sleeping for up to `budget` before it blocks in `poll`, once per
@@ -61,42 +69,17 @@ fn pump_polling(
                 }
                 std::thread::yield_now();
             }
-            armed = false;
             if n == 0 && poll(&mut fds, PollTimeout::NONE).is_err() {
                 return;
             }
             fds.map(|p| p.revents().is_some_and(|r| !r.is_empty()))
         };
-        if ready[0] {
-            match client_in.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if server_in
-                        .write_all(&buf[..n])
-                        .and_then(|()| server_in.flush())
-                        .is_err()
-                    {
-                        return;
-                    }
-                    armed = true;
-                }
-            }
+        if (ready[0] && !copy_once(&mut client_in, &mut server_in, &mut buf))
+            || (ready[1] && !copy_once(&mut server_out, &mut client_out, &mut buf))
+        {
+            return;
         }
-        if ready[1] {
-            match server_out.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if client_out
-                        .write_all(&buf[..n])
-                        .and_then(|()| client_out.flush())
-                        .is_err()
-                    {
-                        return;
-                    }
-                    armed = true;
-                }
-            }
-        }
+        armed = true;
     }
 }
 
