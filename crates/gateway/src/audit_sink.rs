@@ -373,12 +373,47 @@ fn redact_strings(v: &mut serde_json::Value) {
                     *s = inner.to_string();
                 }
             }
-            *s = mcpwall_detect::redact::redact(s);
+            *s = redact_short_memo(s);
         }
         serde_json::Value::Array(a) => a.iter_mut().for_each(redact_strings),
         serde_json::Value::Object(o) => o.values_mut().for_each(redact_strings),
         _ => {}
     }
+}
+
+/// Strings up to this many bytes are redacted through the per-thread memo.
+const MEMO_MAX_LEN: usize = 64;
+/// Entries the memo holds before it starts over.
+const MEMO_CAP: usize = 256;
+
+thread_local! {
+    /// Short strings already redacted on this thread, and their redacted form. JSON-RPC
+    /// payloads repeat the same short strings in every message (`"2.0"`, `"text"`, tool and
+    /// argument names, enum values); redaction is a pure function of the text, so a hit gives
+    /// exactly what [`mcpwall_detect::redact::redact`] would, for a fraction of its fixed cost.
+    static MEMO: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// [`mcpwall_detect::redact::redact`], remembered for short strings.
+fn redact_short_memo(s: &str) -> String {
+    if s.len() > MEMO_MAX_LEN {
+        return mcpwall_detect::redact::redact(s);
+    }
+    MEMO.with(|memo| {
+        let Ok(mut memo) = memo.try_borrow_mut() else {
+            return mcpwall_detect::redact::redact(s);
+        };
+        if let Some(r) = memo.get(s) {
+            return r.clone();
+        }
+        let r = mcpwall_detect::redact::redact(s);
+        if memo.len() >= MEMO_CAP {
+            memo.clear();
+        }
+        memo.insert(s.to_owned(), r.clone());
+        r
+    })
 }
 
 /// Summarizes a payload for the trail: size and hash always, plus redacted capped text when a
@@ -470,6 +505,44 @@ pub fn to_audit_event(ev: &AuditEvent, redactor: Option<Redactor>) -> mcpwall_au
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memo_redacts_exactly_like_the_engine() {
+        let texts = [
+            "2.0",
+            "text",
+            "Echo: bench",
+            "mail bob@example.com now",
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB",
+            "4111 1111 1111 1111",
+            "",
+        ];
+        // twice: the second round is served by the memo
+        for _ in 0..2 {
+            for t in texts {
+                assert_eq!(
+                    redact_short_memo(t),
+                    mcpwall_detect::redact::redact(t),
+                    "{t}"
+                );
+            }
+        }
+        // beyond the cap it starts over and stays exact
+        for i in 0..(MEMO_CAP + 10) {
+            let t = format!("value {i} bob{i}@example.com");
+            assert_eq!(redact_short_memo(&t), mcpwall_detect::redact::redact(&t));
+        }
+        assert!(MEMO.with(|m| m.borrow().len()) <= MEMO_CAP);
+        // a long string is not remembered
+        let long = "x".repeat(MEMO_MAX_LEN + 1);
+        MEMO.with(|m| m.borrow_mut().clear());
+        assert_eq!(
+            redact_short_memo(&long),
+            mcpwall_detect::redact::redact(&long)
+        );
+        assert_eq!(MEMO.with(|m| m.borrow().len()), 0);
+    }
 
     #[test]
     fn payload_hashes() {
