@@ -198,10 +198,21 @@ fn shapes(b: &[u8]) -> u8 {
     if has_card_shape(b) {
         out |= SHAPE_CARD;
     }
-    if (0..b.len()).any(|i| ssn_shape_at(b, i)) {
+    // Both shapes hold a digit close to where they start (an SSN at its first byte, a NINO
+    // two or three bytes after it), so only the positions around digits are tried; in
+    // segments of prose and log lines most bytes are letters and spaces.
+    let (mut ssn, mut nino) = (false, false);
+    for (d, _) in b.iter().enumerate().filter(|(_, c)| c.is_ascii_digit()) {
+        ssn = ssn || ssn_shape_at(b, d);
+        nino = nino || (d >= 2 && nino_shape_at(b, d - 2)) || (d >= 3 && nino_shape_at(b, d - 3));
+        if ssn && nino {
+            break;
+        }
+    }
+    if ssn {
         out |= SHAPE_SSN;
     }
-    if (0..b.len()).any(|i| nino_shape_at(b, i)) {
+    if nino {
         out |= SHAPE_NINO;
     }
     out
@@ -359,6 +370,60 @@ fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
                 upper,
                 shapes,
             });
+        }
+    }
+    out
+}
+
+/// Whether a phone match may contain byte `b`: the phone regex is made of `\\d` (ASCII
+/// digits, and non-ASCII bytes for Unicode digits), `+`, `(`, `)`, `#`, the separators
+/// ` .-`, and the lowercase extension marks `x` and `ext.` (it has no `(?i)`).
+fn phone_byte(b: u8) -> bool {
+    b.is_ascii_digit()
+        || b >= 0x80
+        || matches!(
+            b,
+            b' ' | b'.' | b'-' | b'(' | b')' | b'+' | b'#' | b'x' | b'e' | b't'
+        )
+}
+
+/// The stretches the phone regex runs in: the maximal runs of [`phone_byte`] inside the
+/// segments with 7 digits or more, that hold 7 ASCII digits or more themselves.
+///
+/// Why this is exact: every phone match lies inside one such run (it contains no other
+/// byte), so the leftmost-first matches over a segment are the matches over its runs taken
+/// in order (the regex has no empty match, and the runs are searched as ranges of the whole
+/// text, so `\b` sees the bytes around them); a match in a run with fewer than 7 ASCII
+/// digits has fewer than 7 itself, and [`is_phone`] rejects it. Log lines are the case this
+/// is for: a timestamp, a status code and a port number share a segment (letters and spaces
+/// belong to segments) and each would be one regex match, all of them rejected.
+/// Segments whose counts are not exact (whole-text and huge ones) are kept as they are.
+fn phone_runs(bytes: &[u8], segs: &[Segment]) -> Vec<Segment> {
+    let mut out = Vec::new();
+    for s in segs.iter().filter(|s| s.digits >= 7) {
+        if s.digits == usize::MAX {
+            out.push(*s);
+            continue;
+        }
+        let mut i = s.start;
+        while i < s.end {
+            while i < s.end && !phone_byte(bytes[i]) {
+                i += 1;
+            }
+            let start = i;
+            let mut digits = 0;
+            while i < s.end && phone_byte(bytes[i]) {
+                digits += usize::from(bytes[i].is_ascii_digit());
+                i += 1;
+            }
+            if digits >= 7 {
+                out.push(Segment {
+                    start,
+                    end: i,
+                    digits,
+                    ..*s
+                });
+            }
         }
     }
     out
@@ -613,9 +678,10 @@ fn scan_inner(p: &Pii, text: &str, whole: bool, skip: &[String]) -> Vec<Finding>
             }
         }
     }
+    let phone_segs = phone_runs(bytes, &segs);
     let phone_gate = |s: &Segment| s.digits >= 7;
-    if let Some(re) = segment_regex(&p.phone, &segs, phone_gate, "phone", &mut failed) {
-        for m in matches_in(re, text, &segs, phone_gate) {
+    if let Some(re) = segment_regex(&p.phone, &phone_segs, phone_gate, "phone", &mut failed) {
+        for m in matches_in(re, text, &phone_segs, phone_gate) {
             if is_phone(text, m.start(), m.end()) {
                 out.push((m.start(), m.end(), "phone"));
             }
@@ -1143,6 +1209,10 @@ mod tests {
                 NATIONAL_SHAPES[8], NATIONAL_SHAPES[9], NATIONAL_SHAPES[10], NATIONAL_SHAPES[11],
                 Just("NHS ".to_string()), Just("sin: ".to_string()), Just("passport ".to_string()),
                 Just("PAN ".to_string()), Just("x".to_string()), Just("X".to_string()),
+                "[0-9]{1,4}[ .-]?[0-9]{1,4}[ .-]?[0-9]{1,5}",
+                "\\+?[0-9]{1,3}[ .-]?\\(?[0-9]{1,4}\\)?[ .-]?[0-9]{2,8}",
+                "[etx#]{1,3}", Just("ext.".to_string()), Just(" status=200 ".to_string()),
+                Just("\t".to_string()), Just(":8443".to_string()),
             ], 0..24)
         ) {
             let text: String = parts.concat();
@@ -1169,6 +1239,43 @@ mod tests {
         ) {
             let text: String = parts.concat();
             prop_assert_eq!(candidates(&text, false), candidates(&text, true));
+        }
+    }
+
+    /// The shape checks as first written: every byte offset tried.
+    fn shapes_every_offset(b: &[u8]) -> u8 {
+        if !b.is_ascii() {
+            return SHAPE_ANY;
+        }
+        let mut out = 0;
+        if has_card_shape(b) {
+            out |= SHAPE_CARD;
+        }
+        if (0..b.len()).any(|i| ssn_shape_at(b, i)) {
+            out |= SHAPE_SSN;
+        }
+        if (0..b.len()).any(|i| nino_shape_at(b, i)) {
+            out |= SHAPE_NINO;
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2048))]
+        /// Trying only the offsets around digits finds the shapes every offset finds.
+        #[test]
+        fn shapes_around_digits_match_every_offset(
+            parts in proptest::collection::vec(prop_oneof![
+                "[0-9]{1,12}",
+                "[A-Za-z]{1,4}",
+                "[ -]{1,2}",
+                "[A-Za-z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2}",
+                "[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}",
+                Just("é".to_string()),
+            ], 0..12)
+        ) {
+            let text: String = parts.concat();
+            prop_assert_eq!(shapes(text.as_bytes()), shapes_every_offset(text.as_bytes()));
         }
     }
 
