@@ -12,7 +12,7 @@
 //! | `uk-nino` | UK national insurance number | prefix letters, suffix A-D |
 //! | `phone` | phone number, international or national | 7-15 digits; `+`/`(…)`/extension or NANP shape, else a phone word nearby; dates, times, versions, IPs excluded |
 //! | `ip-address` | IPv4 dotted quad, IPv6 | parsed by `std::net` |
-//! | `driver-license` | driving licence number | only after a licence word: 1-2 letters + 4-14 digits, 5-15 digits, or dashed digit groups (US state formats) |
+//! | `driver-license` | driving licence number | only after a licence word: 1-2 letters + 4-14 digits, 5-15 digits, dashed digit groups, a letter + dashed groups `L123-4567-8901(-23)` (US state formats), or the 16-character UK (DVLA) number |
 //!
 //! National identity, tax and health numbers (UK NHS, Spanish NIF/NIE, Italian codice
 //! fiscale, Polish PESEL, Dutch BSN, Belgian national number, French NIR, Finnish HETU,
@@ -144,7 +144,7 @@ impl Pii {
                 r"(?i)(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?",
             ),
             dl: Lazy::new(
-                r"(?i)\b(?:driver'?s?|driving)[ _-]?(?:licen[cs]e|lic\.?|permit)(?:[ _-]?(?:number|no\.?|num|#|id))?\b[^\n\d]{0,20}?\b([A-Z]{1,2}[- ]?\d{4,14}|\d{5,15}|\d{2,4}-\d{2,4}-\d{2,5}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)\b",
+                r"(?i)\b(?:driver'?s?|driving)[ _-]?(?:licen[cs]e|lic\.?|permit)(?:[ _-]?(?:number|no\.?|num|#|id))?\b[^\n\d]{0,20}?\b([A-Z9]{5}\d{6}[A-Z9]{2}\d[A-Z]{2}|[A-Z]\d{3}[- ]\d{4}[- ]\d{4}(?:[- ]\d{2})?|[A-Z]{1,2}[- ]?\d{4,14}|\d{5,15}|\d{2,4}-\d{2,4}-\d{2,5}|[A-Z]\d{3}-\d{3}-\d{2}-\d{3}-\d)\b",
             ),
             natnum: Lazy::new(national::NUM_SRC),
             natalpha: Lazy::new(national::ALPHA_SRC),
@@ -1572,5 +1572,21 @@ mod tests {
             vec![("driver-license".into(), "D1234567")]
         );
         assert!(found("order D1234567").is_empty());
+        // a letter and dashed groups (Illinois, Wisconsin); the UK's 16-character number;
+        // whole, never a part
+        for (text, number) in [
+            ("driver's license S530-4607-1234", "S530-4607-1234"),
+            ("Driver license no. D123 4567 8901 23", "D123 4567 8901 23"),
+            ("driving licence MORGA753116SM9IJ", "MORGA753116SM9IJ"),
+            ("Driving licence number: JONES710238HA3DX", "JONES710238HA3DX"),
+            ("driving licence: MC999751008M99AB", "MC999751008M99AB"),
+        ] {
+            assert_eq!(
+                found(text),
+                vec![("driver-license".into(), number)],
+                "{text}"
+            );
+        }
+        assert!(found("ticket MORGA753116SM9IJ").is_empty());
     }
 }
