@@ -1124,7 +1124,8 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
     if is_date_like(s) {
         return false;
     }
-    // dotted quads are IP addresses, 3-part dotted numbers are versions
+    // dotted quads are IP addresses, 3-part dotted numbers are versions, unless a phone
+    // word stands before the North American shape (`phone: 415.555.0132`)
     let groups: Vec<&str> = s
         .split(|c: char| !c.is_ascii_digit())
         .filter(|g| !g.is_empty())
@@ -1134,6 +1135,9 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
         && !s.contains('-')
         && groups.len() <= 4
         && !s.starts_with('+')
+        && !(is_nanp(s)
+            && context_before(text, start, PHONE_WORDS)
+            && !context_before(text, start, &["version", "release", "build"]))
     {
         return false;
     }
@@ -1563,6 +1567,26 @@ mod tests {
         );
         assert!(found("at 12:30:45").is_empty());
         assert!(found("999.1.1.1").is_empty());
+    }
+
+    #[test]
+    fn dotted_north_american_numbers_need_a_phone_word() {
+        for t in [
+            "phone: 415.555.0132",
+            "my cell: 555.234.5678",
+            "call 212.555.0187 after six",
+        ] {
+            assert!(found(t).iter().any(|(r, _)| r == "phone"), "{t}");
+        }
+        for t in [
+            "version 415.555.0132",
+            "upgraded to 212.555.0187",
+            "the build number 415.555.0132 passed",
+            "phone: 4.15.5550",
+            "phone: 015.555.0132",
+        ] {
+            assert!(!found(t).iter().any(|(r, _)| r == "phone"), "{t}");
+        }
     }
 
     #[test]
