@@ -67,10 +67,11 @@ pub struct Args {
     /// else `~/.local/state/mcpwall`).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Before the relay thread sleeps, poll the client's stdin and the server's stdout for up
-    /// to US microseconds (yielding the CPU between polls). Lowers latency where waking an
-    /// idle CPU is slow (VMs), at the cost of up to US of CPU time per idle moment; 0 (the
-    /// default) never spins. See docs/performance.md.
+    /// While an answer is due from the server, or the client's next message after an answer,
+    /// poll the client's stdin and the server's stdout for up to US microseconds before the
+    /// relay thread sleeps (yielding the CPU between polls; only while the machine has a CPU
+    /// to spare). Lowers latency where waking an idle CPU is slow (VMs), at the cost of up to
+    /// US of CPU time per message; 0 (the default) never spins. See docs/performance.md.
     #[arg(
         long,
         value_name = "US",
