@@ -1246,6 +1246,25 @@ mod tests {
         }
     }
 
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1024))]
+        /// What `phone_runs` relies on: no phone match holds a byte outside `phone_byte`,
+        /// and `is_phone` rejects every match with fewer than 7 ASCII digits.
+        #[test]
+        fn phone_matches_stay_in_phone_runs(
+            text in "[0-9 .()+#:xXetE/_=a-dA-D\\t\n\u{663}é-]{0,80}"
+        ) {
+            let re = PII.phone.get().expect("phone regex");
+            for m in re.find_iter(text.as_str()) {
+                let span = &text.as_bytes()[m.range()];
+                prop_assert!(span.iter().all(|&b| phone_byte(b)), "{:?}", &text[m.range()]);
+                if span.iter().filter(|b| b.is_ascii_digit()).count() < 7 {
+                    prop_assert!(!is_phone(&text, m.start(), m.end()));
+                }
+            }
+        }
+    }
+
     /// The shape checks as first written: every byte offset tried.
     fn shapes_every_offset(b: &[u8]) -> u8 {
         if !b.is_ascii() {
@@ -1602,7 +1621,10 @@ mod tests {
             ("driver's license S530-4607-1234", "S530-4607-1234"),
             ("Driver license no. D123 4567 8901 23", "D123 4567 8901 23"),
             ("driving licence MORGA753116SM9IJ", "MORGA753116SM9IJ"),
-            ("Driving licence number: JONES710238HA3DX", "JONES710238HA3DX"),
+            (
+                "Driving licence number: JONES710238HA3DX",
+                "JONES710238HA3DX",
+            ),
             ("driving licence: MC999751008M99AB", "MC999751008M99AB"),
         ] {
             assert_eq!(
