@@ -1373,6 +1373,14 @@ mod tests {
                 "mapbox-secret-token",
             ),
             (format!("csk-{}", body(&b62[..36], 48)), "cerebras-api-key"),
+            (
+                format!("Authorization: Bearer ya29.{}", body(b62, 120)),
+                "gcp-oauth-access-token",
+            ),
+            (
+                format!("client_secret: GOCSPX-{}", body(b62, 28)),
+                "gcp-oauth-client-secret",
+            ),
         ];
         for (text, rule) in &cases {
             assert_eq!(rules_of(text), vec![*rule], "{text}");
@@ -1386,6 +1394,8 @@ mod tests {
             "task_queue_size = 48",
             "the csk-1 cluster",
             "figd_",
+            "ya29.short",
+            "GOCSPX-",
         ] {
             assert!(rules_of(text).is_empty(), "{text}");
         }

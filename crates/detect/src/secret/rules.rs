@@ -113,6 +113,20 @@ pub const RULES: &[RuleDef] = &[
         0.0,
     ),
     token("gcp-api-key", &["aiza"], tok!(r"AIza[\w-]{35}"), 4.0),
+    // OAuth 2.0 access tokens Google issues (`ya29.` + an opaque body, up to 2 KiB) and the
+    // OAuth client secrets of Google Cloud console clients (`GOCSPX-` + 28).
+    token(
+        "gcp-oauth-access-token",
+        &["ya29."],
+        tok!(r"ya29\.[0-9A-Za-z_-]{20,2048}"),
+        3.5,
+    ),
+    token(
+        "gcp-oauth-client-secret",
+        &["gocspx-"],
+        tok!(r"GOCSPX-[0-9A-Za-z_-]{28}"),
+        3.0,
+    ),
     token(
         "gcp-service-account",
         &["service_account"],
