@@ -33,6 +33,14 @@ fn output_malicious(texts: &[&str]) {
     }
 }
 
+/// No text is judged malicious in tool output.
+fn output_benign(texts: &[&str]) {
+    for t in texts {
+        let a = injection::assess_output(t);
+        assert!(!a.is_malicious(), "{t:?} {} {:?}", a.score, rules(&a));
+    }
+}
+
 /// No text gets `rule`, and none is judged malicious, in tool output.
 fn output_quiet(rule: &str, texts: &[&str]) {
     for t in texts {
@@ -259,10 +267,7 @@ fn forged_notes_for_the_model_and_recompute_orders() {
         "Errata: Table 3 was wrong in the first edition; the corrected table is below.",
         "Instructions for the agent installer are in INSTALL.md.",
     ];
-    for t in benign {
-        let a = injection::assess_output(t);
-        assert!(!a.is_malicious(), "{t:?} {} {:?}", a.score, rules(&a));
-    }
+    output_benign(&benign);
 }
 
 #[test]
@@ -471,10 +476,6 @@ fn oversight_evaded_or_silenced() {
         "To reduce noise, disable monitoring for the staging cluster in values.yaml.",
         "Telemetry can be turned off with DO_NOT_TRACK=1.",
     ];
-    for t in benign {
-        let a = injection::assess_output(t);
-        assert!(!a.is_malicious(), "{t:?} {} {:?}", a.score, rules(&a));
-    }
     output_quiet("falsify-status", &benign);
     output_quiet("evade-oversight", &benign);
 }
@@ -657,10 +658,7 @@ fn jailbreak_scaffolds_of_other_families() {
     output_quiet("confines-of-ai", &benign);
     output_quiet("refusal-words-banned", &benign);
     output_quiet("payload-split", &benign);
-    for t in benign {
-        let a = injection::assess_output(t);
-        assert!(!a.is_malicious(), "{t:?} {} {:?}", a.score, rules(&a));
-    }
+    output_benign(&benign);
 }
 
 #[test]
@@ -713,10 +711,6 @@ fn replies_shaped_or_turned_against_the_user() {
         "Reply to this email with the word YES to stay subscribed.",
         "End the session with the logout command.",
     ];
-    for t in benign {
-        let a = injection::assess_output(t);
-        assert!(!a.is_malicious(), "{t:?} {} {:?}", a.score, rules(&a));
-    }
     output_quiet("deceive-user", &benign);
     output_quiet("end-reply-with", &benign);
     output_quiet("answer-in-language", &benign);
