@@ -65,6 +65,7 @@ pub const RULE_IDS: &[&str] = &[
     "us-itin",
     "us-passport",
     "de-tax-id",
+    "mx-curp",
 ];
 
 type Meta = regex_automata::meta::Regex;

@@ -53,6 +53,10 @@ pub(super) const ALPHA_SRC: &str = concat!(
     r"|[0-9]{6}[-+][0-9]{3}[A-FHJ-NPR-Y]",
     r"|[A-Z]{3}[ABCFGHJLPT][A-Z][0-9]{4}[A-Z]",
     r"|[A-Z][0-9]{8}",
+    // Mexico's CURP: name letters, birth date, sex, state, consonants, differentiator, check
+    r"|[A-Z][AEIOUX][A-Z]{2}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[HMX]",
+    r"(?:AS|BC|BS|CC|CL|CM|CS|CH|DF|DG|GT|GR|HG|JC|MC|MN|MS|NT|NL|OC|PL|QT|QR|SP|SL|SR|TC|TS|TL|VZ|YN|ZS|NE)",
+    r"[B-DF-HJ-NP-TV-Z]{3}[0-9A-Z][0-9]",
     r")\b"
 );
 
@@ -538,12 +542,37 @@ pub(super) fn classify_alpha(text: &str, start: usize, end: usize) -> Option<&'s
     if b.len() == 10 && b[..5].iter().all(u8::is_ascii_uppercase) {
         return word_before(text, start, PAN_WORDS).then_some("in-pan");
     }
+    if b.len() == 18 {
+        return mx_curp(b).then_some("mx-curp");
+    }
     if b.len() == 9 && b[0].is_ascii_uppercase() && digits(1..9) {
         let d = &c[1..];
         return (!d.iter().all(|&x| x == d[0]) && word_before(text, start, PASSPORT_WORDS))
             .then_some("us-passport");
     }
     None
+}
+
+/// Mexico's CURP (18 characters): the check digit over the first 17 in the alphabet
+/// `0-9 A-N Ñ O-Z` (Ñ never appears in print, but keeps the later letters' values), weights
+/// 18 down to 2, and a real birth date (the regex bounds month and day only).
+pub(super) fn mx_curp(b: &[u8]) -> bool {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMN\xd1OPQRSTUVWXYZ";
+    if b.len() != 18 || !b[17].is_ascii_digit() {
+        return false;
+    }
+    let mut sum = 0u32;
+    for (i, c) in b[..17].iter().enumerate() {
+        let Some(v) = ALPHABET.iter().position(|a| a == c) else {
+            return false;
+        };
+        sum += v as u32 * (18 - i as u32);
+    }
+    let num = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
+    let (yy, mm, dd) = (num(4), num(6), num(8));
+    // the differentiator is a digit for births up to 1999 and a letter after
+    let year = if b[16].is_ascii_digit() { 1900 + yy } else { 2000 + yy };
+    (10 - sum % 10) % 10 == u32::from(b[17] - b'0') && valid_date(year, mm, dd)
 }
 
 fn weighted(d: &[u8], w: &[u32]) -> u32 {
@@ -1823,6 +1852,21 @@ mod tests {
             needs_context(&v);
             needs_context(&fmt(&v));
         }
+    }
+
+    #[test]
+    fn mx_curp() {
+        // check digits computed with the published algorithm (python-stdnum's `mx.curp`
+        // agrees on each); every other final digit is refused
+        for v in ["GODE561231HDFRRN00", "HEGG560427MVZRRL04", "BADD110313HCMLNS06"] {
+            let w = format!("{}{}", &v[..17], other_digit(v.as_bytes()[17]));
+            check("mx-curp", "CURP: ", v, &w);
+            check("mx-curp", "", v, &w);
+        }
+        // a date that does not exist
+        assert!(found("CURP GODE560231HDFRRN01 on file").is_empty());
+        // inside a longer token
+        assert!(found("id XGODE561231HDFRRN00").is_empty());
     }
 
     #[test]
