@@ -571,7 +571,11 @@ pub(super) fn mx_curp(b: &[u8]) -> bool {
     let num = |i: usize| u32::from(b[i] - b'0') * 10 + u32::from(b[i + 1] - b'0');
     let (yy, mm, dd) = (num(4), num(6), num(8));
     // the differentiator is a digit for births up to 1999 and a letter after
-    let year = if b[16].is_ascii_digit() { 1900 + yy } else { 2000 + yy };
+    let year = if b[16].is_ascii_digit() {
+        1900 + yy
+    } else {
+        2000 + yy
+    };
     (10 - sum % 10) % 10 == u32::from(b[17] - b'0') && valid_date(year, mm, dd)
 }
 
@@ -1858,7 +1862,11 @@ mod tests {
     fn mx_curp() {
         // check digits computed with the published algorithm (python-stdnum's `mx.curp`
         // agrees on each); every other final digit is refused
-        for v in ["GODE561231HDFRRN00", "HEGG560427MVZRRL04", "BADD110313HCMLNS06"] {
+        for v in [
+            "GODE561231HDFRRN00",
+            "HEGG560427MVZRRL04",
+            "BADD110313HCMLNS06",
+        ] {
             let w = format!("{}{}", &v[..17], other_digit(v.as_bytes()[17]));
             check("mx-curp", "CURP: ", v, &w);
             check("mx-curp", "", v, &w);
