@@ -106,8 +106,8 @@ fn spin_with(budget: Duration, spare_cpu: fn() -> bool) {
     }
 }
 
-/// Whether the machine has a CPU that would otherwise idle: fewer runnable tasks than CPUs
-/// (this one included), from the instantaneous count in `/proc/loadavg`, looked up at most
+/// Whether the machine has a CPU that would otherwise idle: no more runnable tasks than CPUs,
+/// this one included (nobody waits for a CPU), from the instantaneous count in `/proc/loadavg`, looked up at most
 /// once per [`SPARE_FOR`]. Spinning only pays when it keeps an idle CPU awake; on a busy
 /// machine it takes CPU time from the server and the client (measured: slower than not
 /// spinning). Unknown (no `/proc`): spin, as asked.
@@ -134,14 +134,15 @@ fn cpus() -> usize {
 }
 
 /// From `/proc/loadavg` text ("0.52 0.61 0.70 2/345 12345"): whether the runnable tasks
-/// (the fourth field's numerator, this task included) leave a CPU free. Unparsable: true.
+/// (the fourth field's numerator, this task included) are no more than the CPUs, so that
+/// nobody waits for one. Unparsable: true.
 fn running_below_cpus(loadavg: &str, cpus: usize) -> bool {
     loadavg
         .split_whitespace()
         .nth(3)
         .and_then(|f| f.split('/').next())
         .and_then(|n| n.parse::<usize>().ok())
-        .is_none_or(|running| running < cpus + 1)
+        .is_none_or(|running| running <= cpus)
 }
 
 /// Polls `set` until one is readable (true) or `budget` ran out or polling failed (false).
@@ -254,7 +255,7 @@ mod tests {
 
     #[test]
     fn spins_only_with_a_cpu_to_spare() {
-        // 2 CPUs: ourselves plus one other runnable task leaves one free; plus two does not
+        // 2 CPUs: ourselves and one other runnable task, nobody waits; and two others, one waits
         assert!(running_below_cpus("0.52 0.61 0.70 1/345 12345", 2));
         assert!(running_below_cpus("0.52 0.61 0.70 2/345 12345", 2));
         assert!(!running_below_cpus("5.35 4.66 3.33 3/113 17592", 2));
