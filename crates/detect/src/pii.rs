@@ -138,7 +138,7 @@ impl Pii {
                 r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b",
             ),
             phone: Lazy::new(
-                r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,8}(?:[ .-]\(?\d{1,8}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
+                r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,12}(?:[ .-]\(?\d{1,10}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
             ),
             ipv4: Lazy::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
             ipv6: Lazy::new(
@@ -1100,6 +1100,29 @@ const PHONE_WORDS: &[&str] = &[
     "handy",
 ];
 
+/// [`PHONE_WORDS`] without the generic ones (`number`, `registered`, `contact`, `desk`):
+/// a bare run of digits after "number" is an order or account number as often as a phone.
+const PHONE_WORDS_FOR_BARE_DIGITS: &[&str] = &[
+    "phone",
+    "mobile",
+    "cell",
+    "tel",
+    "fax",
+    "call",
+    "whatsapp",
+    "sms",
+    "text me",
+    "dial",
+    "reach me",
+    "hotline",
+    "landline",
+    "ring me",
+    "téléphone",
+    "telefon",
+    "teléfono",
+    "handy",
+];
+
 fn is_phone(text: &str, start: usize, end: usize) -> bool {
     let s = &text[start..end];
     // cheap count first: most numbers in tool output (ids, counts, times) are short
@@ -1151,10 +1174,12 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
     if strong {
         return !(d.iter().all(|&x| x == d[0]));
     }
-    // weaker shapes need a phone word nearby
+    // weaker shapes need a phone word nearby; a bare run of 10-11 digits one that names a
+    // phone ("order number 0123456789" is not one)
     let plain_digits = !s.contains([' ', '-', '.', '(']);
-    if plain_digits && !(d.len() == 10 || d.len() == 11) {
-        return false;
+    if plain_digits {
+        return (d.len() == 10 || d.len() == 11)
+            && context_before(text, start, PHONE_WORDS_FOR_BARE_DIGITS);
     }
     context_before(text, start, PHONE_WORDS)
 }
@@ -1587,6 +1612,30 @@ mod tests {
         );
         assert!(found("at 12:30:45").is_empty());
         assert!(found("999.1.1.1").is_empty());
+    }
+
+    #[test]
+    fn long_national_groups_and_bare_runs_after_a_phone_word() {
+        for (t, want) in [
+            ("Phone: +44 (0)141 496 0379", "+44 (0)141 496 0379"),
+            ("Tel. +44(0)1414960379", "+44(0)1414960379"),
+            ("Telefon: +49(0) 863794026", "+49(0) 863794026"),
+            ("chiamami al +39 0131433210", "+39 0131433210"),
+            ("mobile: 15510433218", "15510433218"),
+            ("please call me at 9568413953 tonight", "9568413953"),
+            ("Phone: +44 123456789", "+44 123456789"),
+        ] {
+            assert_eq!(found(t), vec![("phone".to_string(), want)], "{t}");
+        }
+        // a bare run after a generic word is an order or account number
+        for t in [
+            "order number 9568413953 shipped",
+            "registered under 15510433218",
+            "contact id 9568413953",
+            "invoice 1234567890 paid",
+        ] {
+            assert!(!found(t).iter().any(|(r, _)| r == "phone"), "{t}");
+        }
     }
 
     #[test]

@@ -1969,7 +1969,6 @@ mod tests {
             "20261121T100507Z",
             "sha 9F86D081884C7D659A2FEAA0C55AD015",
             "tracking 1Z999AA10123456784",
-            "call 0612345678 tomorrow",
             "build 20261121-1234 ok",
             "backup-240115-0930.tar and 20240115-0931 and 20240115-0932 and 150124-0933",
             "snowflake 112233445566778899 and 998877665544332211",
@@ -1979,5 +1978,10 @@ mod tests {
         ] {
             assert!(found(t).is_empty(), "{t}: {:?}", found(t));
         }
+        // a phone number after a phone word: found as that, not as a national number
+        assert_eq!(
+            found("call 0612345678 tomorrow"),
+            vec![("phone".to_string(), "0612345678".to_string())]
+        );
     }
 }
