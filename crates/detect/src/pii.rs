@@ -914,7 +914,8 @@ fn valid_card(s: &str, context: impl Fn() -> bool) -> bool {
     other && context()
 }
 
-/// IBAN lengths per country (ISO 13616 registry), for the countries that issue them.
+/// IBAN lengths per country (ISO 13616 registry, SWIFT release 101), for the countries that
+/// issue them.
 const IBAN_LEN: &[(&str, usize)] = &[
     ("AD", 24),
     ("AE", 23),
@@ -925,6 +926,7 @@ const IBAN_LEN: &[(&str, usize)] = &[
     ("BE", 16),
     ("BG", 22),
     ("BH", 22),
+    ("BI", 27),
     ("BR", 29),
     ("BY", 28),
     ("CH", 21),
@@ -932,12 +934,14 @@ const IBAN_LEN: &[(&str, usize)] = &[
     ("CY", 28),
     ("CZ", 24),
     ("DE", 22),
+    ("DJ", 27),
     ("DK", 18),
     ("DO", 28),
     ("EE", 20),
     ("EG", 29),
     ("ES", 24),
     ("FI", 18),
+    ("FK", 18),
     ("FO", 18),
     ("FR", 27),
     ("GB", 22),
@@ -946,6 +950,7 @@ const IBAN_LEN: &[(&str, usize)] = &[
     ("GL", 18),
     ("GR", 27),
     ("GT", 28),
+    ("HN", 28),
     ("HR", 21),
     ("HU", 28),
     ("IE", 22),
@@ -962,15 +967,19 @@ const IBAN_LEN: &[(&str, usize)] = &[
     ("LT", 20),
     ("LU", 20),
     ("LV", 21),
+    ("LY", 25),
     ("MC", 27),
     ("MD", 24),
     ("ME", 22),
     ("MK", 19),
+    ("MN", 20),
     ("MR", 27),
     ("MT", 31),
     ("MU", 30),
+    ("NI", 28),
     ("NL", 18),
     ("NO", 15),
+    ("OM", 23),
     ("PK", 24),
     ("PL", 28),
     ("PS", 29),
@@ -978,12 +987,15 @@ const IBAN_LEN: &[(&str, usize)] = &[
     ("QA", 29),
     ("RO", 24),
     ("RS", 22),
+    ("RU", 33),
     ("SA", 24),
     ("SC", 31),
+    ("SD", 18),
     ("SE", 24),
     ("SI", 19),
     ("SK", 24),
     ("SM", 27),
+    ("SO", 23),
     ("ST", 25),
     ("SV", 28),
     ("TL", 23),
@@ -993,6 +1005,7 @@ const IBAN_LEN: &[(&str, usize)] = &[
     ("VA", 22),
     ("VG", 24),
     ("XK", 20),
+    ("YE", 30),
 ];
 
 /// IBAN validation: known country, its length, and the ISO 7064 mod-97 check.
@@ -1535,6 +1548,17 @@ mod tests {
         assert!(found("GB83WEST12345698765432")
             .iter()
             .all(|(r, _)| r != "iban"));
+        // countries the registry added later (check digits computed with python-stdnum)
+        for v in [
+            "RU0304452522540817810538091310419",
+            "OM810180000001299123456",
+            "YE15CBYE0001018861234567891234",
+        ] {
+            assert_eq!(found(&format!("IBAN {v}")), vec![("iban".into(), v)], "{v}");
+            assert!(found(&format!("IBAN {}", v.replacen("0", "1", 1)))
+                .iter()
+                .all(|(r, _)| r != "iban"));
+        }
     }
 
     #[test]
