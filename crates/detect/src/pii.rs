@@ -66,6 +66,12 @@ pub const RULE_IDS: &[&str] = &[
     "us-passport",
     "de-tax-id",
     "mx-curp",
+    "ch-ahv",
+    "tr-tckn",
+    "no-fodselsnummer",
+    "ro-cnp",
+    "gr-amka",
+    "at-svnr",
 ];
 
 type Meta = regex_automata::meta::Regex;

@@ -35,6 +35,7 @@ pub(super) const NUM_SRC: &str = concat!(
     r"|[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}",
     r"|9[0-9]{2}[ -][0-9]{2}[ -][0-9]{4}",
     r"|[0-9]{4}\.[0-9]{2}\.[0-9]{3}",
+    r"|756\.[0-9]{4}\.[0-9]{4}\.[0-9]{2}",
     r")\b"
 );
 
@@ -317,6 +318,48 @@ const BSN_WORDS: &[&str] = &[
     "sofi",
 ];
 const PESEL_WORDS: &[&str] = &["pesel"];
+const AHV_WORDS: &[&str] = &[
+    "ahv",
+    "avs",
+    "avs-nr",
+    "ahv-nr",
+    "ahvn13",
+    "sozialversicherungsnummer",
+    "social security",
+];
+const TR_WORDS: &[&str] = &[
+    "tc kimlik",
+    "t.c. kimlik",
+    "kimlik no",
+    "kimlik numarası",
+    "tckn",
+    "tc no",
+    "turkish id",
+    "turkish identity",
+];
+const NO_WORDS: &[&str] = &[
+    "fødselsnummer",
+    "fodselsnummer",
+    "f.nr",
+    "d-nummer",
+    "norwegian id",
+    "norwegian national",
+];
+const RO_WORDS: &[&str] = &[
+    "cnp",
+    "cod numeric personal",
+    "romanian id",
+    "romanian personal",
+];
+const AMKA_WORDS: &[&str] = &["amka", "αμκα", "social security"];
+const AT_SVNR_WORDS: &[&str] = &[
+    "sozialversicherungsnummer",
+    "sv-nummer",
+    "svnr",
+    "sv-nr",
+    "versicherungsnummer",
+    "social security",
+];
 const BE_WORDS: &[&str] = &[
     "rijksregisternummer",
     "rijksregister",
@@ -422,6 +465,7 @@ pub(super) fn classify_num(text: &str, start: usize, end: usize) -> Option<&'sta
         "dddd ddddd d" if medicare(&d) && ctx(MEDICARE_WORDS) => Some("au-medicare"),
         "ddd-dd-dddd" | "ddd dd dddd" if itin(&d) => Some("us-itin"),
         "dddd.dd.ddd" if bsn(&d) && ctx_id(BSN_WORDS) => Some("nl-bsn"),
+        "ddd.dddd.dddd.dd" if ch_ahv(&d) => Some("ch-ahv"),
         "ddd ddd ddd" | "ddd-ddd-ddd" => nine(&d, &ctx, &ctx_id, false),
         _ if !fmt.bytes().all(|c| c == b'd') => None,
         _ => match d.len() {
@@ -433,6 +477,8 @@ pub(super) fn classify_num(text: &str, start: usize, end: usize) -> Option<&'sta
                     Some("se-personnummer")
                 } else if medicare(&d) && ctx(MEDICARE_WORDS) {
                     Some("au-medicare")
+                } else if at_svnr(&d) && ctx_id(AT_SVNR_WORDS) {
+                    Some("at-svnr")
                 } else {
                     None
                 }
@@ -450,6 +496,12 @@ pub(super) fn classify_num(text: &str, start: usize, end: usize) -> Option<&'sta
                     Some("de-tax-id")
                 } else if medicare(&d) && ctx(MEDICARE_WORDS) {
                     Some("au-medicare")
+                } else if tr_tckn(&d) && ctx_id(TR_WORDS) {
+                    Some("tr-tckn")
+                } else if no_fnr(&d) && ctx_id(NO_WORDS) {
+                    Some("no-fodselsnummer")
+                } else if super::luhn_digits(&d) && gr_amka_date(&d) && ctx_id(AMKA_WORDS) {
+                    Some("gr-amka")
                 } else {
                     None
                 }
@@ -464,6 +516,8 @@ pub(super) fn classify_num(text: &str, start: usize, end: usize) -> Option<&'sta
                 }
             }
             13 if kr_rrn(&d, false) && ctx_id(KR_WORDS) => Some("kr-rrn"),
+            13 if ro_cnp(&d) && ctx_id(RO_WORDS) => Some("ro-cnp"),
+            13 if d.starts_with(&[7, 5, 6]) && ch_ahv(&d) && ctx_id(AHV_WORDS) => Some("ch-ahv"),
             15 if nir(&d) && ctx_id(NIR_WORDS) => Some("fr-nir"),
             18 if cn_id(s) => Some("cn-resident-id"),
             _ => None,
@@ -577,6 +631,94 @@ pub(super) fn mx_curp(b: &[u8]) -> bool {
         2000 + yy
     };
     (10 - sum % 10) % 10 == u32::from(b[17] - b'0') && valid_date(year, mm, dd)
+}
+
+/// Swiss AHV/AVS number (AHVN13): `756` then nine digits and an EAN-13 check digit
+/// (weights 1 and 3 from the left). BSV, "Aufbau der AHV-Nummer".
+pub(super) fn ch_ahv(d: &[u8]) -> bool {
+    if d.len() != 13 || !d.starts_with(&[7, 5, 6]) {
+        return false;
+    }
+    let sum: u32 = d[..12]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| u32::from(x) * if i % 2 == 0 { 1 } else { 3 })
+        .sum();
+    (10 - sum % 10) % 10 == u32::from(d[12])
+}
+
+/// Turkish identity number (T.C. Kimlik No): 11 digits, the first not 0; the tenth is
+/// (7 x the odd-placed sum - the even-placed sum) mod 10 over the first nine, the eleventh
+/// the sum of the first ten mod 10.
+pub(super) fn tr_tckn(d: &[u8]) -> bool {
+    if d.len() != 11 || d[0] == 0 {
+        return false;
+    }
+    let v = |i: usize| i32::from(d[i]);
+    let odd = v(0) + v(2) + v(4) + v(6) + v(8);
+    let even = v(1) + v(3) + v(5) + v(7);
+    let first: i32 = (0..10).map(v).sum();
+    (odd * 7 - even).rem_euclid(10) == v(9) && first % 10 == v(10)
+}
+
+/// Norwegian fødselsnummer (and D-number, day + 40): a birth date, three individual digits
+/// and two mod-11 check digits (Skatteetaten). Synthetic test numbers (month + 80) are not
+/// taken.
+pub(super) fn no_fnr(d: &[u8]) -> bool {
+    if d.len() != 11 {
+        return false;
+    }
+    let w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2];
+    let w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
+    let check = |w: &[u32]| match 11 - weighted(&d[..w.len()], w) % 11 {
+        11 => Some(0),
+        10 => None,
+        k => Some(k),
+    };
+    let (Some(k1), Some(k2)) = (check(&w1), check(&w2)) else {
+        return false;
+    };
+    let day = two(d, 0) % 40;
+    let month = two(d, 2) % 40;
+    let yy = two(d, 4);
+    u32::from(d[9]) == k1
+        && u32::from(d[10]) == k2
+        && (valid_date(1900 + yy, month, day) || valid_date(2000 + yy, month, day))
+}
+
+/// Romanian CNP: sex/century digit, a birth date, county, serial and a check digit
+/// (weights 279146358279, sum mod 11, 10 counts as 1).
+pub(super) fn ro_cnp(d: &[u8]) -> bool {
+    if d.len() != 13 || d[0] == 0 {
+        return false;
+    }
+    let century = match d[0] {
+        1 | 2 => 1900,
+        3 | 4 => 1800,
+        5 | 6 => 2000,
+        _ => 1900, // residents (7, 8) and foreigners (9): the date alone
+    };
+    let sum = weighted(&d[..12], &[2, 7, 9, 1, 4, 6, 3, 5, 8, 2, 7, 9]);
+    let check = if sum % 11 == 10 { 1 } else { sum % 11 };
+    check == u32::from(d[12]) && valid_date(century + two(d, 1), two(d, 3), two(d, 5))
+}
+
+/// Greek AMKA: a birth date (DDMMYY) first; the whole number passes Luhn.
+pub(super) fn gr_amka_date(d: &[u8]) -> bool {
+    d.len() == 11
+        && (valid_date(1900 + two(d, 4), two(d, 2), two(d, 0))
+            || valid_date(2000 + two(d, 4), two(d, 2), two(d, 0)))
+}
+
+/// Austrian social security number (SVNR): three serial digits, a check digit, the birth
+/// date (DDMMYY); check = weighted sum mod 11 (weights 3 7 9 _ 5 8 4 2 1 6), 10 never issued.
+pub(super) fn at_svnr(d: &[u8]) -> bool {
+    if d.len() != 10 || d[0] == 0 {
+        return false;
+    }
+    let w = [3, 7, 9, 0, 5, 8, 4, 2, 1, 6];
+    let check = weighted(d, &w) % 11;
+    check < 10 && check == u32::from(d[3])
 }
 
 fn weighted(d: &[u8], w: &[u32]) -> u32 {
@@ -1856,6 +1998,62 @@ mod tests {
             needs_context(&v);
             needs_context(&fmt(&v));
         }
+    }
+
+    #[test]
+    fn ahv_tckn_fodselsnummer_cnp_amka_svnr() {
+        // numbers generated by Faker's locale providers and validated by python-stdnum
+        // (ch.ssn, tr.tckimlik, no.fodselsnummer, ro.cnp, gr.amka, at.vnr); a changed last
+        // digit is refused
+        let cases: [(&str, &str, [&str; 3]); 6] = [
+            (
+                "ch-ahv",
+                "AHV-Nr. ",
+                ["756.4531.6028.96", "756.2806.9734.50", "756.8627.9045.12"],
+            ),
+            (
+                "tr-tckn",
+                "TC Kimlik No: ",
+                ["55333147854", "42880407272", "48625511822"],
+            ),
+            (
+                "no-fodselsnummer",
+                "Fødselsnummer: ",
+                ["19033720362", "01058707453", "07036609855"],
+            ),
+            (
+                "ro-cnp",
+                "CNP ",
+                ["5410408138430", "2370831366277", "4180921435136"],
+            ),
+            (
+                "gr-amka",
+                "AMKA: ",
+                ["19061553335", "18101614784", "15112632888"],
+            ),
+            (
+                "at-svnr",
+                "Sozialversicherungsnummer ",
+                ["4537190615", "8146271280", "3936210324"],
+            ),
+        ];
+        for (rule, before, valid) in cases {
+            for v in valid {
+                let w = format!(
+                    "{}{}",
+                    &v[..v.len() - 1],
+                    other_digit(v.as_bytes()[v.len() - 1])
+                );
+                check(rule, before, v, &w);
+                // bare numbers need their word, except the AHV number in its printed form
+                if rule != "ch-ahv" {
+                    needs_context(v);
+                }
+            }
+        }
+        // the AHV number as 13 bare digits needs its word too
+        needs_context("7564531602896");
+        check("ch-ahv", "AHV ", "7564531602896", "7564531602897");
     }
 
     #[test]
