@@ -1092,6 +1092,7 @@ fn looks_like_version(text: &str, start: usize, end: usize) -> bool {
         && !context_before(text, start, &["ip", "address", "host"])
 }
 
+/// Words that name a phone.
 const PHONE_WORDS: &[&str] = &[
     "phone",
     "mobile",
@@ -1099,17 +1100,11 @@ const PHONE_WORDS: &[&str] = &[
     "tel",
     "fax",
     "call",
-    "desk",
-    "contact",
     "whatsapp",
     "sms",
     "text me",
     "dial",
     "reach me",
-    "answering",
-    "messages to",
-    "registered",
-    "number",
     "hotline",
     "landline",
     "ring me",
@@ -1119,28 +1114,21 @@ const PHONE_WORDS: &[&str] = &[
     "handy",
 ];
 
-/// [`PHONE_WORDS`] without the generic ones (`number`, `registered`, `contact`, `desk`):
-/// a bare run of digits after "number" is an order or account number as often as a phone.
-const PHONE_WORDS_FOR_BARE_DIGITS: &[&str] = &[
-    "phone",
-    "mobile",
-    "cell",
-    "tel",
-    "fax",
-    "call",
-    "whatsapp",
-    "sms",
-    "text me",
-    "dial",
-    "reach me",
-    "hotline",
-    "landline",
-    "ring me",
-    "téléphone",
-    "telefon",
-    "teléfono",
-    "handy",
+/// Words that often stand before a phone number but name none: enough for a number in a
+/// phone's printed shape, not for a bare run of digits ("order number 0123456789").
+const PHONE_WORDS_GENERIC: &[&str] = &[
+    "desk",
+    "contact",
+    "answering",
+    "messages to",
+    "registered",
+    "number",
 ];
+
+/// A phone word, of either kind, in the 60 bytes before `start`.
+fn any_phone_word_before(text: &str, start: usize) -> bool {
+    context_before(text, start, PHONE_WORDS) || context_before(text, start, PHONE_WORDS_GENERIC)
+}
 
 fn is_phone(text: &str, start: usize, end: usize) -> bool {
     let s = &text[start..end];
@@ -1179,7 +1167,7 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
         && groups.len() <= 4
         && !s.starts_with('+')
         && !(is_nanp(s)
-            && context_before(text, start, PHONE_WORDS)
+            && any_phone_word_before(text, start)
             && !context_before(text, start, &["version", "release", "build"]))
     {
         return false;
@@ -1197,10 +1185,9 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
     // phone ("order number 0123456789" is not one)
     let plain_digits = !s.contains([' ', '-', '.', '(']);
     if plain_digits {
-        return (d.len() == 10 || d.len() == 11)
-            && context_before(text, start, PHONE_WORDS_FOR_BARE_DIGITS);
+        return (d.len() == 10 || d.len() == 11) && context_before(text, start, PHONE_WORDS);
     }
-    context_before(text, start, PHONE_WORDS)
+    any_phone_word_before(text, start)
 }
 
 fn is_nanp(s: &str) -> bool {
