@@ -897,6 +897,8 @@ fn valid_card(s: &str, context: impl Fn() -> bool) -> bool {
     let major = d[0] == 4
         || (51..=55).contains(&n(2))
         || (2221..=2720).contains(&n(4))
+        // Mir (Russia's national scheme)
+        || (2200..=2204).contains(&n(4))
         || n(2) == 34
         || n(2) == 37
         || n(4) == 6011
@@ -910,9 +912,12 @@ fn valid_card(s: &str, context: impl Fn() -> bool) -> bool {
     if major && d.len() >= 13 {
         return true;
     }
-    // Maestro (50, 56-69), JCB 15-digit (1800, 2131), other 35xx ranges, 12-digit cards
+    // Maestro (50, 56-69), JCB 15-digit (1800, 2131), other 35xx ranges, UnionPay and RuPay
+    // 81-82, 12-digit cards
     let other = n(2) == 50
         || (56..=69).contains(&n(2))
+        || n(2) == 81
+        || n(2) == 82
         || n(4) == 1800
         || n(4) == 2131
         || n(2) == 35
@@ -1524,6 +1529,18 @@ mod tests {
             vec![("credit-card".into(), "5500-0000-0000-0004")]
         );
         assert!(found("card 4111 1111 1111 1112")
+            .iter()
+            .all(|(r, _)| r != "credit-card"));
+        // Mir stands alone like the other major schemes; UnionPay/RuPay 81 needs a card word
+        assert_eq!(
+            found("paid with 2200 1234 5600 0003"),
+            vec![("credit-card".into(), "2200 1234 5600 0003")]
+        );
+        assert_eq!(
+            found("card number 8171999927000009"),
+            vec![("credit-card".into(), "8171999927000009")]
+        );
+        assert!(found("ref 8171999927000009")
             .iter()
             .all(|(r, _)| r != "credit-card"));
     }
