@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::engine::{Engine, MAX_LINE};
 use crate::url_guard::{CheckedHost, UrlGuard};
-use crate::{pii, redact, secret};
+use crate::{json_strings, pii, redact, secret};
 
 /// Families of the evaluation interface, picked by the first input byte in structured mode.
 const FAMILIES: &[&str] = &["poisoning", "output_injection", "secret", "pii", "ssrf"];
@@ -191,6 +191,97 @@ pub fn redact(data: &[u8]) {
     assert_eq!(v, Value::String(once), "json redaction differs");
 }
 
+/// Rewrites every string value that holds a JSON document the way the rewriter compacts it
+/// (and that document's own strings likewise), so that values can be compared.
+fn compact_nested(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            let t = s.trim_start();
+            if t.starts_with('{') || t.starts_with('[') {
+                if let Some(doc) = json_strings::map_string_values(s, &mut |_| None) {
+                    *s = match serde_json::from_str::<Value>(&doc) {
+                        Ok(mut inner) => {
+                            compact_nested(&mut inner);
+                            inner.to_string()
+                        }
+                        Err(_) => doc,
+                    };
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(compact_nested),
+        Value::Object(o) => o.values_mut().for_each(compact_nested),
+        _ => {}
+    }
+}
+
+/// The streaming string rewriter ([`json_strings::map_string_values`]) against `serde_json`:
+/// both accept the same documents (only numbers beyond `f64` range are accepted by the
+/// rewriter alone, which copies numbers as written), and with the identity mapping its output
+/// is the same value (a string holding a JSON document is compacted, as documented). With redaction as the mapping, the output is still one JSON document,
+/// its keys are the input's, and every string value is a fixed point of redaction.
+pub fn json_strings(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let ours = json_strings::map_string_values(&text, &mut |_| None);
+    let theirs = serde_json::from_str::<Value>(&text);
+    match (&ours, &theirs) {
+        (Some(out), Ok(v)) => {
+            let mut back: Value = serde_json::from_str(out)
+                .unwrap_or_else(|e| panic!("output is not json ({e}): {out:?}"));
+            let mut v = v.clone();
+            compact_nested(&mut back);
+            compact_nested(&mut v);
+            assert_eq!(back, v, "identity mapping changed the value of {text:?}");
+        }
+        (None, Ok(_)) => panic!("serde_json accepts what the rewriter rejects: {text:?}"),
+        (Some(out), Err(e)) => assert!(
+            e.to_string().contains("number out of range"),
+            "rewriter accepts what serde_json rejects ({e}): {text:?} -> {out:?}"
+        ),
+        (None, Err(_)) => {}
+    }
+    let red = json_strings::map_string_values(&text, &mut |s| {
+        let r = redact::redact(s);
+        (r != s).then_some(r)
+    });
+    assert_eq!(red.is_some(), ours.is_some(), "mapping changed acceptance");
+    let (Some(red), Some(out)) = (red, ours) else {
+        return;
+    };
+    let (Ok(rv), Ok(ov)) = (
+        serde_json::from_str::<Value>(&red),
+        serde_json::from_str::<Value>(&out),
+    ) else {
+        // only documents with numbers beyond f64 range fail here, on both sides
+        assert!(
+            serde_json::from_str::<Value>(&out).is_err(),
+            "redacted output is not json: {red:?}"
+        );
+        return;
+    };
+    fn check(r: &Value, o: &Value) {
+        match (r, o) {
+            (Value::String(rs), Value::String(_)) => {
+                assert_eq!(
+                    &redact::redact(rs),
+                    rs,
+                    "string value not redacted to a fixed point"
+                );
+            }
+            (Value::Array(ra), Value::Array(oa)) => {
+                assert_eq!(ra.len(), oa.len());
+                ra.iter().zip(oa).for_each(|(r, o)| check(r, o));
+            }
+            (Value::Object(rm), Value::Object(om)) => {
+                assert!(rm.keys().eq(om.keys()), "keys changed");
+                rm.values().zip(om.values()).for_each(|(r, o)| check(r, o));
+            }
+            (r, o) => assert_eq!(r, o),
+        }
+    }
+    check(&rv, &ov);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,10 +316,41 @@ mod tests {
     }
 
     #[test]
+    fn json_strings_seeds() {
+        for s in seeds("json_strings") {
+            json_strings(&s);
+        }
+    }
+
+    #[test]
     fn redact_seeds() {
         for s in seeds("redact") {
             redact(&s);
         }
+    }
+
+    /// JSON values whose strings hold secrets, PII, escapes and JSON documents of their own.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let text = proptest::string::string_regex(
+            r#"( |[a-z]{1,6}|[0-9]{1,4}|"|\\|\n|\u{1}|é|😀|\{|\[|ghp_[A-Za-z0-9]{36}|AKIA[A-Z2-7]{16}|bob@example\.com|4111 1111 1111 1111|api_key=[A-Za-z0-9]{24}){0,8}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            text.prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z_]{0,8}", inner.clone(), 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                // a JSON document inside a string
+                inner.prop_map(|v| Value::String(format!(" {v}"))),
+            ]
+        })
     }
 
     proptest! {
@@ -251,6 +373,26 @@ mod tests {
         #[test]
         fn url_guard_urlish(s in r"(https?|ftp|file|gopher)?:?/{0,3}[a-z0-9.@:%\[\]\\/?#_x-]{0,60}") {
             url_guard(s.as_bytes());
+        }
+
+        #[test]
+        fn json_strings_documents(v in json_value(), pretty in any::<bool>()) {
+            let text = if pretty {
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            } else {
+                v.to_string()
+            };
+            json_strings(text.as_bytes());
+        }
+
+        #[test]
+        fn json_strings_arbitrary(data in proptest::collection::vec(any::<u8>(), 0..256)) {
+            json_strings(&data);
+        }
+
+        #[test]
+        fn json_strings_jsonish(s in r#"([{}\[\]":, \n\t0-9.eE+-]|true|false|null|\\[nu"\\/]|d83d|de00|ab|ghp_[A-Za-z0-9]{36}|bob@example\.com|\{\\"k\\":\\"v\\"\}){0,60}"#) {
+            json_strings(s.as_bytes());
         }
 
         #[test]

@@ -9,6 +9,7 @@ pub mod finding;
 pub mod fuzzing;
 pub mod hidden;
 pub mod injection;
+pub mod json_strings;
 pub mod normalize;
 mod pattern;
 pub mod pii;
