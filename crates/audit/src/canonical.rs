@@ -8,7 +8,9 @@
 //! `json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` for every
 //! value mcpwall writes (it writes no floating-point numbers outside `detail`).
 
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+use crate::event::{Event, ResultSummary};
 
 /// Appends the canonical form of `v` to `out`.
 pub fn write(v: &Value, out: &mut String) {
@@ -55,6 +57,174 @@ fn write_bytes(v: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
     }
+}
+
+/// Appends the canonical form of `event` to `out`, written field by field: the same text as
+/// `to_string(&serde_json::to_value(event))` (the property test below holds them equal),
+/// without building the `Value` tree first. Every record's hash is computed over this text,
+/// on the commit path and by `verify`.
+pub fn write_event(event: &Event, out: &mut Vec<u8>) {
+    // Keys in byte order, as the canonical form sorts them; absent fields are omitted, as
+    // the serde attributes of `Event` omit them.
+    let mut w = Obj::new(out);
+    if let Some(a) = &event.args {
+        w.key("args").string(a);
+    }
+    if let Some(h) = &event.args_sha256 {
+        w.key("args_sha256").string(h);
+    }
+    if let Some(n) = event.args_size {
+        w.key("args_size").number(n);
+    }
+    if event.args_truncated {
+        w.key("args_truncated").raw("true");
+    }
+    if let Some(d) = event.decision {
+        w.key("decision").string(d.as_str());
+    }
+    if !event.detail.is_empty() {
+        w.key("detail");
+        write_map(&event.detail, w.out);
+    }
+    if let Some(i) = &event.identity {
+        w.key("identity").string(i);
+    }
+    w.key("kind").string(event.kind.as_str());
+    if let Some(l) = event.latency_us {
+        w.key("latency_us").number(l);
+    }
+    if let Some(m) = &event.method {
+        w.key("method").string(m);
+    }
+    if let Some(r) = &event.reason {
+        w.key("reason").string(r);
+    }
+    if let Some(id) = &event.request_id {
+        w.key("request_id").string(id);
+    }
+    if let Some(r) = &event.result {
+        w.key("result");
+        write_result(r, w.out);
+    }
+    if let Some(r) = &event.rule {
+        w.key("rule").string(r);
+    }
+    if let Some(s) = &event.server {
+        w.key("server").string(s);
+    }
+    if let Some(s) = &event.session {
+        w.key("session").string(s);
+    }
+    w.key("time").string(&crate::time_fmt::format(event.time));
+    if let Some(t) = &event.tool {
+        w.key("tool").string(t);
+    }
+    if let Some(t) = &event.transport {
+        w.key("transport").string(t);
+    }
+    w.end();
+}
+
+fn write_result(r: &ResultSummary, out: &mut Vec<u8>) {
+    let mut w = Obj::new(out);
+    if let Some(e) = &r.excerpt {
+        w.key("excerpt").string(e);
+    }
+    if r.excerpt_truncated {
+        w.key("excerpt_truncated").raw("true");
+    }
+    w.key("is_error")
+        .raw(if r.is_error { "true" } else { "false" });
+    w.key("sha256").string(&r.sha256);
+    w.key("size").number(r.size);
+    w.end();
+}
+
+fn write_map(map: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out.push(b'{');
+    for (i, (k, val)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        escape(k, out);
+        out.push(b':');
+        write_bytes(val, out);
+    }
+    out.push(b'}');
+}
+
+/// Writes one object's members in the order given.
+struct Obj<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    fn new(out: &'a mut Vec<u8>) -> Self {
+        out.push(b'{');
+        Obj { out, first: true }
+    }
+
+    fn key(&mut self, k: &str) -> &mut Self {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        escape(k, self.out);
+        self.out.push(b':');
+        self
+    }
+
+    fn string(&mut self, s: &str) {
+        escape(s, self.out);
+    }
+
+    fn number(&mut self, n: u64) {
+        self.out.extend_from_slice(n.to_string().as_bytes());
+    }
+
+    fn raw(&mut self, s: &str) {
+        self.out.extend_from_slice(s.as_bytes());
+    }
+
+    fn end(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// `s` as a JSON string, escaped exactly as `serde_json` escapes (`\"`, `\\`, `\b \f \n \r \t`,
+/// other control characters as lowercase `\u00xx`, everything else literal).
+fn escape(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut run = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let short: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&b[run..i]);
+        if short.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(c >> 4)]);
+            out.push(HEX[usize::from(c & 0xf)]);
+        } else {
+            out.extend_from_slice(short);
+        }
+        run = i + 1;
+    }
+    out.extend_from_slice(&b[run..]);
+    out.push(b'"');
 }
 
 /// The canonical form of `v`.
@@ -106,6 +276,71 @@ mod tests {
                 out.push('}');
             }
             _ => out.push_str(&v.to_string()),
+        }
+    }
+
+    use crate::event::{Decision, Event, EventKind};
+    use proptest::prelude::*;
+
+    fn text() -> impl Strategy<Value = String> {
+        proptest::string::string_regex(
+            r#"([a-z0-9 :/._-]|"|\\|\n|\t|\u{1}|\u{1f}|\u{7f}|é|😀|\u{2028}){0,12}"#,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    prop_compose! {
+        fn event()(
+            kind in prop_oneof![Just(EventKind::Call), Just(EventKind::Result), Just(EventKind::KillSwitch), "[a-z_.]{1,8}".prop_map(EventKind::Other)],
+            micros in 0i64..4_000_000_000_000_000,
+            strs in proptest::collection::vec(proptest::option::of(text()), 10),
+            nums in proptest::collection::vec(proptest::option::of(any::<u64>()), 3),
+            flags in proptest::collection::vec(any::<bool>(), 4),
+            decision in proptest::option::of(prop_oneof![Just(Decision::Allow), Just(Decision::Deny), Just(Decision::Modify), Just(Decision::Hold)]),
+            detail in proptest::collection::vec((text(), prop_oneof![text().prop_map(Value::from), any::<i64>().prop_map(Value::from), any::<bool>().prop_map(Value::from), Just(serde_json::json!({"b": [1, "x"], "a": null}))]), 0..4),
+        ) -> Event {
+            let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+            let mut e = Event::at(kind, t);
+            e.session = strs[0].clone();
+            e.identity = strs[1].clone();
+            e.server = strs[2].clone();
+            e.transport = strs[3].clone();
+            e.method = strs[4].clone();
+            e.request_id = strs[5].clone();
+            e.tool = strs[6].clone();
+            e.args = strs[7].clone();
+            e.rule = strs[8].clone();
+            e.reason = strs[9].clone();
+            e.args_truncated = flags[0];
+            e.args_size = nums[0];
+            e.args_sha256 = strs[2].clone().map(|s| s + "ab");
+            e.latency_us = nums[1];
+            e.decision = decision;
+            if flags[1] {
+                e.result = Some(crate::event::ResultSummary {
+                    size: nums[2].unwrap_or(0),
+                    is_error: flags[2],
+                    sha256: "0f".repeat(32),
+                    excerpt: strs[9].clone(),
+                    excerpt_truncated: flags[3],
+                });
+            }
+            for (k, v) in detail {
+                e.detail.insert(k, v);
+            }
+            e
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn event_writer_matches_the_value_path(e in event()) {
+            let want = to_string(&serde_json::to_value(&e).unwrap());
+            let mut got = Vec::new();
+            write_event(&e, &mut got);
+            prop_assert_eq!(String::from_utf8(got).unwrap(), want);
         }
     }
 

@@ -27,10 +27,15 @@ pub struct Record {
     pub event: Event,
 }
 
-/// The canonical JSON text of `event`, the bytes the chain hashes.
+/// The canonical JSON text of `event`, the bytes the chain hashes (written directly, see
+/// [`crate::canonical::write_event`]). Never fails; the `Result` is kept for callers written
+/// against the earlier `Value`-based form.
 pub fn canonical_event(event: &Event) -> Result<String, serde_json::Error> {
-    let v = serde_json::to_value(event)?;
-    Ok(crate::canonical::to_string(&v))
+    let mut buf = Vec::with_capacity(512);
+    crate::canonical::write_event(event, &mut buf);
+    // Only whole UTF-8 strings and ASCII were appended.
+    Ok(String::from_utf8(buf)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// The hash of a record with `seq` and canonical event text `event_json`, following a record

@@ -30,7 +30,9 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use rusqlite::{params, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+#[cfg(test)]
+use serde::Serialize;
 
 use crate::error::AuditError;
 use crate::event::{Event, EventKind};
@@ -46,6 +48,8 @@ pub fn spool_dir(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
+/// A line in its serde form (tests write lines this way to show `LineIn` reads both).
+#[cfg(test)]
 #[derive(Serialize)]
 struct LineOut<'a> {
     n: u64,
@@ -169,8 +173,13 @@ impl Spool {
         self.buf.clear();
         let mut last = None;
         for (n, e) in events {
-            serde_json::to_writer(&mut self.buf, &LineOut { n, e })?;
-            self.buf.push(b'\n');
+            // `{"n":N,"e":EVENT}` with the event in its canonical form (the same object as
+            // its serde form, keys sorted; `LineIn` reads either), written directly.
+            self.buf.extend_from_slice(b"{\"n\":");
+            self.buf.extend_from_slice(n.to_string().as_bytes());
+            self.buf.extend_from_slice(b",\"e\":");
+            crate::canonical::write_event(e, &mut self.buf);
+            self.buf.extend_from_slice(b"}\n");
             last = Some(n);
         }
         let cur = &mut self.current;
