@@ -182,7 +182,7 @@ impl<'a> Obj<'a> {
     }
 
     fn number(&mut self, n: u64) {
-        self.out.extend_from_slice(n.to_string().as_bytes());
+        push_u64(n, self.out);
     }
 
     fn raw(&mut self, s: &str) {
@@ -194,14 +194,25 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// `s` as a JSON string, escaped exactly as `serde_json` escapes (`\"`, `\\`, `\b \f \n \r \t`,
-/// other control characters as lowercase `\u00xx`, everything else literal).
+/// `s` as a JSON string, escaped exactly as `serde_json` escapes (see the module comment).
+/// Runs of bytes that need no escape are found eight bytes at a time.
 fn escape(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let b = s.as_bytes();
     let mut run = 0;
-    for (i, &c) in b.iter().enumerate() {
+    let mut i = 0;
+    while i < b.len() {
+        // skip whole words without a quote, a backslash or a control character
+        while let Some(chunk) = b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            if needs_escape(u64::from_le_bytes(w)) {
+                break;
+            }
+            i += 8;
+        }
+        let Some(&c) = b.get(i) else { break };
         let short: &[u8] = match c {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -211,7 +222,10 @@ fn escape(s: &str, out: &mut Vec<u8>) {
             0x08 => b"\\b",
             0x0c => b"\\f",
             0..=0x1f => b"",
-            _ => continue,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.extend_from_slice(&b[run..i]);
         if short.is_empty() {
@@ -221,10 +235,39 @@ fn escape(s: &str, out: &mut Vec<u8>) {
         } else {
             out.extend_from_slice(short);
         }
-        run = i + 1;
+        i += 1;
+        run = i;
     }
     out.extend_from_slice(&b[run..]);
     out.push(b'"');
+}
+
+/// Whether any byte of the little-endian word `w` is `"`, a backslash or below 0x20 (exact: see
+/// `word_test_is_exact_per_byte`).
+fn needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // a byte is zero after xor with the sought byte; "has zero byte" is exact in this form
+    let zero = |v: u64| (v.wrapping_sub(ONES) & !v & HIGH) != 0;
+    // bytes below 0x20: high bit clear in b, and in (b | 0x80) - 0x20 (no byte borrows from
+    // its neighbour, since every (b | 0x80) is at least 0x80)
+    let control = (!(w | HIGH).wrapping_sub(ONES * 0x20) & !w & HIGH) != 0;
+    zero(w ^ (ONES * u64::from(b'"'))) || zero(w ^ (ONES * u64::from(b'\\'))) || control
+}
+
+/// Appends `n` in decimal.
+fn push_u64(mut n: u64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// The canonical form of `v`.
@@ -341,6 +384,51 @@ mod tests {
             let mut got = Vec::new();
             write_event(&e, &mut got);
             prop_assert_eq!(String::from_utf8(got).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn word_test_is_exact_per_byte() {
+        // every byte value at every position of a word of otherwise plain bytes
+        for pos in 0..8 {
+            for b in 0..=255u8 {
+                let mut w = *b"abcdefgh";
+                w[pos] = b;
+                let want = b == b'"' || b == b'\\' || b < 0x20;
+                assert_eq!(needs_escape(u64::from_le_bytes(w)), want, "{b:#x} at {pos}");
+            }
+        }
+        // neighbours that borrow in the subtraction do not hide or fake a hit
+        for w in [
+            [0x20u8; 8],
+            [0x80; 8],
+            [0xff; 8],
+            [0x21, 0x00, 0x21, 0x21, 0x5b, 0x5d, 0x23, 0x1f],
+        ] {
+            let want = w.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            assert_eq!(needs_escape(u64::from_le_bytes(w)), want, "{w:?}");
+        }
+        // and arbitrary words (xorshift, fixed seed), biased towards the interesting bytes
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut w = x.to_le_bytes();
+            for (k, b) in w.iter_mut().enumerate() {
+                if (x >> (k * 3)) & 7 == 0 {
+                    *b = [b'"', b'\\', 0x1f, 0x20, 0x7f, 0x80, 0x00, 0x5c]
+                        [(x >> (k * 5 + 1)) as usize & 7];
+                }
+            }
+            let want = w.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20);
+            assert_eq!(needs_escape(u64::from_le_bytes(w)), want, "{w:?}");
+        }
+        let mut out = Vec::new();
+        for n in [0, 7, 10, 99, 100, u64::MAX] {
+            out.clear();
+            push_u64(n, &mut out);
+            assert_eq!(out, n.to_string().as_bytes());
         }
     }
 
