@@ -167,13 +167,18 @@ impl<'a> Obj<'a> {
         Obj { out, first: true }
     }
 
-    fn key(&mut self, k: &str) -> &mut Self {
+    /// A member name: one of the schema's field names, which need no escaping.
+    fn key(&mut self, k: &'static str) -> &mut Self {
+        debug_assert!(k
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()));
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
-        escape(k, self.out);
-        self.out.push(b':');
+        self.out.push(b'"');
+        self.out.extend_from_slice(k.as_bytes());
+        self.out.extend_from_slice(b"\":");
         self
     }
 
