@@ -52,7 +52,7 @@ pub fn record_hash(prev_hash: &str, seq: u64, event_json: &str) -> String {
     }
     h.update(seq.to_be_bytes());
     h.update(event_json.as_bytes());
-    hex::encode(h.finalize())
+    crate::event::hex32(&h.finalize().into())
 }
 
 #[cfg(test)]

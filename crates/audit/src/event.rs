@@ -234,7 +234,17 @@ pub fn cap_text(text: &mut String, cap: usize) -> bool {
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    hex32(&Sha256::digest(bytes).into())
+}
+
+/// Lowercase hex of a 32-byte digest (`hex::encode` collects chars one by one; this runs for
+/// every payload and record).
+pub fn hex32(digest: &[u8; 32]) -> String {
+    let mut buf = [0u8; 64];
+    // cannot fail: the buffer is exactly twice the input
+    let _ = hex::encode_to_slice(digest, &mut buf);
+    // hex digits are ASCII, so this never falls back
+    String::from_utf8(buf.to_vec()).unwrap_or_default()
 }
 
 /// What a response looked like, without its content in clear.
@@ -586,6 +596,16 @@ mod tests {
         assert_eq!(
             ev.args.as_deref(),
             Some(format!("xxxxxxxxxx{TRUNCATION_MARKER}").as_str())
+        );
+    }
+
+    #[test]
+    fn hex32_is_lowercase_hex() {
+        let d: [u8; 32] = std::array::from_fn(|i| (i * 37 + 5) as u8);
+        assert_eq!(hex32(&d), hex::encode(d));
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
     }
 

@@ -26,7 +26,7 @@ pub use appender::{Acked, Appender, AppenderOptions, DeferredEvent, Ticket};
 pub use chain::{canonical_event, record_hash, Record, GENESIS_HASH};
 pub use error::AuditError;
 pub use event::{
-    cap_text, sha256_hex, Caps, Decision, Event, EventKind, InvalidDecision, InvalidKind,
+    cap_text, hex32, sha256_hex, Caps, Decision, Event, EventKind, InvalidDecision, InvalidKind,
     ResultSummary, DEFAULT_CAP, TRUNCATION_MARKER,
 };
 pub use spool::{recover as recover_spools, spool_dir, Recovered};

@@ -11,8 +11,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
-
 use crate::session::SessionCtx;
 
 /// What happened, and the outcome a record reports: the audit trail's own types, so the
@@ -39,7 +37,7 @@ impl Payload {
     pub fn of(bytes: &[u8]) -> Self {
         Self {
             size: bytes.len(),
-            sha256: hex::encode(Sha256::digest(bytes)),
+            sha256: mcpwall_audit::sha256_hex(bytes),
             redacted: None,
         }
     }
