@@ -67,12 +67,8 @@ pub fn write_event(event: &Event, out: &mut Vec<u8>) {
     // Keys in byte order, as the canonical form sorts them; absent fields are omitted, as
     // the serde attributes of `Event` omit them.
     let mut w = Obj::new(out);
-    if let Some(a) = &event.args {
-        w.key("args").string(a);
-    }
-    if let Some(h) = &event.args_sha256 {
-        w.key("args_sha256").string(h);
-    }
+    w.opt("args", &event.args);
+    w.opt("args_sha256", &event.args_sha256);
     if let Some(n) = event.args_size {
         w.key("args_size").number(n);
     }
@@ -86,50 +82,30 @@ pub fn write_event(event: &Event, out: &mut Vec<u8>) {
         w.key("detail");
         write_map(&event.detail, w.out);
     }
-    if let Some(i) = &event.identity {
-        w.key("identity").string(i);
-    }
+    w.opt("identity", &event.identity);
     w.key("kind").string(event.kind.as_str());
     if let Some(l) = event.latency_us {
         w.key("latency_us").number(l);
     }
-    if let Some(m) = &event.method {
-        w.key("method").string(m);
-    }
-    if let Some(r) = &event.reason {
-        w.key("reason").string(r);
-    }
-    if let Some(id) = &event.request_id {
-        w.key("request_id").string(id);
-    }
+    w.opt("method", &event.method);
+    w.opt("reason", &event.reason);
+    w.opt("request_id", &event.request_id);
     if let Some(r) = &event.result {
         w.key("result");
         write_result(r, w.out);
     }
-    if let Some(r) = &event.rule {
-        w.key("rule").string(r);
-    }
-    if let Some(s) = &event.server {
-        w.key("server").string(s);
-    }
-    if let Some(s) = &event.session {
-        w.key("session").string(s);
-    }
+    w.opt("rule", &event.rule);
+    w.opt("server", &event.server);
+    w.opt("session", &event.session);
     w.key("time").string(&crate::time_fmt::format(event.time));
-    if let Some(t) = &event.tool {
-        w.key("tool").string(t);
-    }
-    if let Some(t) = &event.transport {
-        w.key("transport").string(t);
-    }
+    w.opt("tool", &event.tool);
+    w.opt("transport", &event.transport);
     w.end();
 }
 
 fn write_result(r: &ResultSummary, out: &mut Vec<u8>) {
     let mut w = Obj::new(out);
-    if let Some(e) = &r.excerpt {
-        w.key("excerpt").string(e);
-    }
+    w.opt("excerpt", &r.excerpt);
     if r.excerpt_truncated {
         w.key("excerpt_truncated").raw("true");
     }
@@ -180,6 +156,13 @@ impl<'a> Obj<'a> {
         self.out.extend_from_slice(k.as_bytes());
         self.out.extend_from_slice(b"\":");
         self
+    }
+
+    /// A string member, when present.
+    fn opt(&mut self, k: &'static str, v: &Option<String>) {
+        if let Some(v) = v {
+            self.key(k).string(v);
+        }
     }
 
     fn string(&mut self, s: &str) {

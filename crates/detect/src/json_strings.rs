@@ -82,19 +82,8 @@ impl<'a> Parser<'a, '_> {
                     self.out.push(':');
                     self.ws();
                     self.value(depth + 1)?;
-                    self.ws();
-                    match self.s.get(self.i)? {
-                        b',' => {
-                            self.i += 1;
-                            self.out.push(',');
-                            self.ws();
-                        }
-                        b'}' => {
-                            self.i += 1;
-                            self.out.push('}');
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.next_or_close(b'}')? {
+                        return Some(());
                     }
                 }
             }
@@ -112,19 +101,8 @@ impl<'a> Parser<'a, '_> {
                 }
                 loop {
                     self.value(depth + 1)?;
-                    self.ws();
-                    match self.s.get(self.i)? {
-                        b',' => {
-                            self.i += 1;
-                            self.out.push(',');
-                            self.ws();
-                        }
-                        b']' => {
-                            self.i += 1;
-                            self.out.push(']');
-                            return Some(());
-                        }
-                        _ => return None,
+                    if self.next_or_close(b']')? {
+                        return Some(());
                     }
                 }
             }
@@ -147,6 +125,20 @@ impl<'a> Parser<'a, '_> {
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
         }
+    }
+
+    /// After a member or element: a `,` (another follows: `Some(false)`) or `close` (the
+    /// container ends: `Some(true)`); anything else is not JSON.
+    fn next_or_close(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let c = *self.s.get(self.i)?;
+        if c != b',' && c != close {
+            return None;
+        }
+        self.i += 1;
+        self.out.push(char::from(c));
+        self.ws();
+        Some(c == close)
     }
 
     fn literal(&mut self, word: &str) -> Option<()> {
