@@ -124,24 +124,10 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// An event of `kind` for session `ctx`, with every optional field empty.
     pub fn new(kind: EventKind, ctx: &SessionCtx) -> Self {
-        Self {
-            time: SystemTime::now(),
-            kind,
-            session: ctx.id.to_string(),
-            identity: ctx.identity.label(),
-            server: ctx.server.to_string(),
-            transport: ctx.transport.as_str().to_owned(),
-            method: None,
-            tool: None,
-            request_id: None,
-            arguments: None,
-            result: None,
-            is_error: None,
-            decision: None,
-            rule: None,
-            detail: None,
-            latency: None,
-        }
+        let mut ev = Self::process(kind, ctx.identity.label(), ctx.server.to_string());
+        ev.session = ctx.id.to_string();
+        ev.transport = ctx.transport.as_str().to_owned();
+        ev
     }
 
     /// A process-wide event (no session), such as a kill switch change.

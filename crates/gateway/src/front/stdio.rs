@@ -184,16 +184,7 @@ async fn write_task(mut output: tokio::net::unix::pipe::Sender, mut rx: mpsc::Re
     use tokio::io::AsyncWriteExt;
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
     while let Some(msg) = rx.recv().await {
-        out.clear();
-        let mut next = Some(msg);
-        while let Some(m) = next.take() {
-            out.extend_from_slice(&framing::to_single_line(m));
-            out.push(b'\n');
-            if out.len() > 256 * 1024 {
-                break;
-            }
-            next = rx.try_recv().ok();
-        }
+        batch(&mut out, msg, &mut rx);
         if output.write_all(&out).await.is_err() {
             return;
         }
@@ -201,6 +192,21 @@ async fn write_task(mut output: tokio::net::unix::pipe::Sender, mut rx: mpsc::Re
         if out.capacity() > 1024 * 1024 {
             out = Vec::with_capacity(16 * 1024);
         }
+    }
+}
+
+/// Fills `out` with `first` and whatever else is queued already (up to 256 KiB), one line
+/// each, so that one write carries them all.
+fn batch(out: &mut Vec<u8>, first: Bytes, rx: &mut mpsc::Receiver<Bytes>) {
+    out.clear();
+    let mut next = Some(first);
+    while let Some(m) = next.take() {
+        out.extend_from_slice(&framing::to_single_line(m));
+        out.push(b'\n');
+        if out.len() > 256 * 1024 {
+            break;
+        }
+        next = rx.try_recv().ok();
     }
 }
 
@@ -277,16 +283,7 @@ pub(crate) fn oversize_error(raw: &[u8]) -> Option<jsonrpc::EnvelopeError> {
 fn write_loop<W: Write>(mut output: W, mut rx: mpsc::Receiver<Bytes>) {
     let mut out: Vec<u8> = Vec::with_capacity(16 * 1024);
     while let Some(msg) = rx.blocking_recv() {
-        out.clear();
-        let mut next = Some(msg);
-        while let Some(m) = next.take() {
-            out.extend_from_slice(&framing::to_single_line(m));
-            out.push(b'\n');
-            if out.len() > 256 * 1024 {
-                break;
-            }
-            next = rx.try_recv().ok();
-        }
+        batch(&mut out, msg, &mut rx);
         if output
             .write_all(&out)
             .and_then(|()| output.flush())
