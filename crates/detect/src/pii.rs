@@ -144,7 +144,7 @@ impl Pii {
                 r"(?i)\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?(\d{2}) ?(\d{2}) ?(\d{2}) ?([A-D])\b",
             ),
             phone: Lazy::new(
-                r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\d{1,4}\)[ .-]?)?\d{1,12}(?:[ .-]\(?\d{1,10}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
+                r"(?:\+\d{1,3}[ .-]?|\b00\d{1,3}[ .-]|\b|)(?:\(\+?\d{1,6}\)[ ./-]?)?\d{1,12}(?:[ ./-]\(?\d{1,10}\)?){0,5}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?\b",
             ),
             ipv4: Lazy::new(r"\b(?:\d{1,3}\.){3}\d{1,3}\b"),
             ipv6: Lazy::new(
@@ -384,42 +384,68 @@ fn segments(bytes: &[u8], classes: &[u64; 256]) -> Vec<Segment> {
 
 /// Whether a phone match may contain byte `b`: the phone regex is made of `\\d` (ASCII
 /// digits, and non-ASCII bytes for Unicode digits), `+`, `(`, `)`, `#`, the separators
-/// ` .-`, and the lowercase extension marks `x` and `ext.` (it has no `(?i)`).
+/// ` ./-`, and the lowercase extension marks `x` and `ext.` (it has no `(?i)`).
 fn phone_byte(b: u8) -> bool {
     b.is_ascii_digit()
         || b >= 0x80
         || matches!(
             b,
-            b' ' | b'.' | b'-' | b'(' | b')' | b'+' | b'#' | b'x' | b'e' | b't'
+            b' ' | b'.' | b'/' | b'-' | b'(' | b')' | b'+' | b'#' | b'x' | b'e' | b't'
         )
 }
 
-/// The stretches the phone regex runs in: the maximal runs of [`phone_byte`] inside the
-/// segments with 7 digits or more, that hold 7 ASCII digits or more themselves.
+/// The stretches the phone regex runs in: the maximal runs of [`phone_byte`] inside chains
+/// of segments joined by one `/` (`0221/1234567`: `/` is not a segment byte) that hold 7
+/// digits or more, where the run holds 7 ASCII digits or more itself.
 ///
-/// Why this is exact: every phone match lies inside one such run (it contains no other
-/// byte), so the leftmost-first matches over a segment are the matches over its runs taken
-/// in order (the regex has no empty match, and the runs are searched as ranges of the whole
-/// text, so `\b` sees the bytes around them); a match in a run with fewer than 7 ASCII
-/// digits has fewer than 7 itself, and [`is_phone`] rejects it. Log lines are the case this
-/// is for: a timestamp, a status code and a port number share a segment (letters and spaces
-/// belong to segments) and each would be one regex match, all of them rejected.
-/// Segments whose counts are not exact (whole-text and huge ones) are kept as they are.
+/// Why this is exact: every phone byte but `/` is a segment byte, and the regex has `/` only
+/// as a single separator between a digit or `)` and a digit or `(` (each side's `)` or `(`
+/// next to a digit), so a match lies inside one chain of segments, each of them holding a
+/// digit (segments without digits are not listed, and no match needs one). Every phone match
+/// then lies inside one run (it contains no other byte), so the leftmost-first matches over a
+/// chain are the matches over its runs taken in order (the regex has no empty match, and the
+/// runs are searched as ranges of the whole text, so `\b` sees the bytes around them); a match
+/// in a run with fewer than 7 ASCII digits has fewer than 7 itself, and [`is_phone`] rejects
+/// it. Log lines are the case this is for: a timestamp, a status code and a port number share
+/// a segment (letters and spaces belong to segments) and each would be one regex match, all of
+/// them rejected. Chains whose counts are not exact (whole-text and huge segments) are kept as
+/// they are.
 fn phone_runs(bytes: &[u8], segs: &[Segment]) -> Vec<Segment> {
     let mut out = Vec::new();
-    for s in segs.iter().filter(|s| s.digits >= 7) {
-        if s.digits == usize::MAX {
-            out.push(*s);
+    let mut k = 0;
+    while k < segs.len() {
+        // the chain segs[k..=last]: neighbours one `/` apart
+        let mut last = k;
+        let mut digits = segs[k].digits;
+        while let Some(next) = segs.get(last + 1) {
+            let gap = segs[last].end;
+            if next.start != gap + 1 || bytes.get(gap) != Some(&b'/') {
+                break;
+            }
+            digits = digits.saturating_add(next.digits);
+            last += 1;
+        }
+        let chain = Segment {
+            end: segs[last].end,
+            digits,
+            ..segs[k]
+        };
+        k = last + 1;
+        if chain.digits < 7 {
             continue;
         }
-        let mut i = s.start;
-        while i < s.end {
-            while i < s.end && !phone_byte(bytes[i]) {
+        if chain.digits == usize::MAX {
+            out.push(chain);
+            continue;
+        }
+        let mut i = chain.start;
+        while i < chain.end {
+            while i < chain.end && !phone_byte(bytes[i]) {
                 i += 1;
             }
             let start = i;
             let mut digits = 0;
-            while i < s.end && phone_byte(bytes[i]) {
+            while i < chain.end && phone_byte(bytes[i]) {
                 digits += usize::from(bytes[i].is_ascii_digit());
                 i += 1;
             }
@@ -428,7 +454,7 @@ fn phone_runs(bytes: &[u8], segs: &[Segment]) -> Vec<Segment> {
                     start,
                     end: i,
                     digits,
-                    ..*s
+                    ..chain
                 });
             }
         }
@@ -1135,11 +1161,170 @@ fn any_phone_word_before(text: &str, start: usize) -> bool {
     context_before(text, start, PHONE_WORDS) || context_before(text, start, PHONE_WORDS_GENERIC)
 }
 
+/// Whole words that name a phone when they stand right before a number
+/// ([`phone_word_right_before`]): the one-word [`PHONE_WORDS`] and a few more spellings,
+/// without `cell` (a spreadsheet's: "cell 1672.2919 updated").
+const PHONE_NAMES: &[&str] = &[
+    "phone",
+    "telephone",
+    "cellphone",
+    "smartphone",
+    "mobile",
+    "mobil",
+    "tel",
+    "tél",
+    "tlf",
+    "fax",
+    "call",
+    "whatsapp",
+    "sms",
+    "dial",
+    "hotline",
+    "landline",
+    "téléphone",
+    "telefon",
+    "telefone",
+    "telefono",
+    "teléfono",
+    "telefonnummer",
+    "handy",
+];
+
+/// Phrases of [`PHONE_WORDS`] ending in a word that is also filler.
+const PHONE_PHRASES: &[&str] = &["text me", "reach me", "ring me"];
+
+/// Words allowed between a phone word and its number ("phone number:", "tel. no").
+const PHONE_FILLER: &[&str] = &[
+    "number", "no", "nr", "num", "is", "my", "our", "his", "her", "their", "nummer", "numéro",
+    "numero", "número",
+];
+
+/// Prepositions allowed between a phone word and its number only after a pronoun ("call me
+/// at", "ring us on"): "call on 20240512" is not a phone.
+const PHONE_PREPOSITIONS: &[&str] = &["at", "on", "via", "under", "to"];
+const PHONE_PRONOUNS: &[&str] = &["me", "us", "him", "her", "them"];
+
+/// Words before `call` that make it a noun for a program's call ("API call 12345678").
+const CALL_NOUNS: &[&str] = &[
+    "api", "tool", "function", "fn", "rpc", "grpc", "method", "system", "remote", "http", "the",
+    "a", "an", "this", "that", "each", "per", "every", "one", "last", "first", "next",
+];
+
+/// A word that names a phone right before `start`: only filler words ([`PHONE_FILLER`]) and
+/// punctuation between them, no digit, within 40 bytes ("Please call me at 48350305",
+/// "Tlf.: 48350305", "phone number 939083863"). Stricter than [`context_before`], which
+/// finds `tel` in `hotel` and `call` anywhere in the 60 bytes: evidence enough for a bare
+/// run of 8-9 digits or a dotted number that is not North American.
+fn phone_word_right_before(text: &str, start: usize) -> bool {
+    let mut from = start.saturating_sub(40);
+    while from > 0 && !text.is_char_boundary(from) {
+        from -= 1;
+    }
+    let before = text[from..start].to_lowercase();
+    let mut rest = before.as_str();
+    for _ in 0..5 {
+        rest = rest.trim_end_matches(|c: char| !c.is_alphanumeric());
+        if rest.ends_with(|c: char| c.is_numeric()) || rest.is_empty() {
+            return false;
+        }
+        let word_start = rest
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !c.is_alphanumeric())
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        if word_start == 0 && from > 0 {
+            // the word may be cut by the window ("hotel" seen as "tel")
+            return false;
+        }
+        let word = &rest[word_start..];
+        let head = rest[..word_start].trim_end();
+        let phrase = |r: &str| {
+            PHONE_PHRASES.iter().any(|p| {
+                r.strip_suffix(p).is_some_and(|h| {
+                    h.is_empty() && from == 0 || h.ends_with(|c: char| !c.is_alphanumeric())
+                })
+            })
+        };
+        if phrase(rest) {
+            return true;
+        }
+        if PHONE_NAMES.contains(&word) {
+            if word == "call" {
+                let prev = head
+                    .rsplit(|c: char| !c.is_alphanumeric())
+                    .next()
+                    .unwrap_or("");
+                return !CALL_NOUNS.contains(&prev);
+            }
+            return true;
+        }
+        if PHONE_PREPOSITIONS.contains(&word) {
+            // only as "me at", "us on": the pronoun is consumed with it
+            let (h, pronoun) = match head
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !c.is_alphanumeric())
+            {
+                Some((i, c)) => (&head[..i], &head[i + c.len_utf8()..]),
+                None => ("", head),
+            };
+            if !PHONE_PRONOUNS.contains(&pronoun) || h.is_empty() && from > 0 {
+                return false;
+            }
+            if phrase(head) {
+                return true;
+            }
+            rest = h;
+            continue;
+        }
+        if !PHONE_FILLER.contains(&word) {
+            return false;
+        }
+        rest = &rest[..word_start];
+    }
+    false
+}
+
+/// The number and its extension: `704.482.8148x932` is `704.482.8148` and `932`; the mark
+/// (`x`, `ext`, `ext.`, `#`) is the first byte of the match that is none of the number's.
+fn split_extension(s: &str) -> (&str, Option<(&str, &str)>) {
+    match s.find(['x', 'e', '#']) {
+        Some(i) => {
+            let tail = &s[i..];
+            let digits_at = tail
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(tail.len());
+            (
+                s[..i].trim_end(),
+                Some((tail[..digits_at].trim_end(), &tail[digits_at..])),
+            )
+        }
+        None => (s, None),
+    }
+}
+
+/// `yyyymmdd` or `ddmmyyyy` (years 1900-2100): an 8-digit run that is a date.
+fn is_compact_date(d: &[u8]) -> bool {
+    if d.len() != 8 {
+        return false;
+    }
+    let n = |r: std::ops::Range<usize>| d[r].iter().fold(0u32, |a, &x| a * 10 + u32::from(x));
+    let year = |y: u32| (1900..=2100).contains(&y);
+    let md = |m: u32, day: u32| (1..=12).contains(&m) && (1..=31).contains(&day);
+    (year(n(0..4)) && md(n(4..6), n(6..8))) || (year(n(4..8)) && md(n(2..4), n(0..2)))
+}
+
 fn is_phone(text: &str, start: usize, end: usize) -> bool {
     let s = &text[start..end];
     // cheap count first: most numbers in tool output (ids, counts, times) are short
     let n_digits = s.bytes().filter(u8::is_ascii_digit).count();
-    if !(7..=15).contains(&n_digits) {
+    if !(7..=21).contains(&n_digits) {
+        return false;
+    }
+    // the extension's digits do not count towards the number's 7-15
+    let (main, ext) = split_extension(s);
+    let dm = digits_of(main);
+    if !(7..=15).contains(&dm.len()) {
         return false;
     }
     let d = digits_of(s);
@@ -1152,47 +1337,171 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
             || matches!(c, b'.' | b'/' | b'_' | b':' | b'-' | b'=' | b'$' | b'#')
     }) || next
         .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b':' | b'%'))
-        || (next == Some(b'.') && b.get(end + 1).is_some_and(u8::is_ascii_digit))
+        // a decimal or a file name (`0221/4711088.txt`)
+        || (next == Some(b'.')
+            && b.get(end + 1)
+                .is_some_and(|c| c.is_ascii_digit() || c.is_ascii_lowercase()))
     {
         return false;
     }
     // dates and times
-    if is_date_like(s) {
+    if is_date_like(main) {
         return false;
+    }
+    if main.contains('/') {
+        return ext.is_none() && is_slash_phone(text, start, main, &dm);
     }
     // dotted quads are IP addresses, 3-part dotted numbers are versions, unless a phone
     // word stands before the North American shape (`phone: 415.555.0132`)
-    let groups: Vec<&str> = s
+    let groups: Vec<&str> = main
         .split(|c: char| !c.is_ascii_digit())
         .filter(|g| !g.is_empty())
         .collect();
-    if s.contains('.')
-        && !s.contains(' ')
-        && !s.contains('-')
+    if main.contains('.')
+        && !main.contains(' ')
+        && !main.contains('-')
         && groups.len() <= 4
-        && !s.starts_with('+')
-        && !(is_nanp(s)
-            && any_phone_word_before(text, start)
-            && !context_before(text, start, &["version", "release", "build"]))
+        && !main.starts_with('+')
     {
-        return false;
+        let strong_ext = ext.is_some_and(|e| e.0 == "x" || e.0.starts_with("ext"));
+        return is_dotted_phone(text, start, main, &groups, strong_ext);
     }
-    let strong = s.starts_with('+')
-        || s.starts_with('(')
-        || s.contains('x') && d.len() >= 10
+    let ext_x = ext.is_some_and(|e| e.0 == "x");
+    let strong = main.starts_with('+')
+        || (main.starts_with('(') && paren_area_ok(main))
+        || ext_x && d.len() >= 10
         || s.contains("ext")
-        || is_nanp(s)
-        || (s.starts_with("00") && s.contains(['-', ' ']) && d.len() >= 10);
+        || is_nanp(main)
+        || (main.starts_with("00") && main.contains(['-', ' ']) && dm.len() >= 10);
     if strong {
         return !(d.iter().all(|&x| x == d[0]));
     }
     // weaker shapes need a phone word nearby; a bare run of 10-11 digits one that names a
-    // phone ("order number 0123456789" is not one)
+    // phone ("order number 0123456789" is not one), of 8-9 digits (Denmark, Norway,
+    // Portugal) such a word right before it
     let plain_digits = !s.contains([' ', '-', '.', '(']);
     if plain_digits {
-        return (d.len() == 10 || d.len() == 11) && context_before(text, start, PHONE_WORDS);
+        return match d.len() {
+            10 | 11 => context_before(text, start, PHONE_WORDS),
+            8 | 9 => {
+                ext.is_none()
+                    && !is_compact_date(&d)
+                    && !d.iter().all(|&x| x == d[0])
+                    && phone_word_right_before(text, start)
+            }
+            _ => false,
+        };
     }
     any_phone_word_before(text, start)
+}
+
+/// A leading `(…)` group of 4-6 digits is an area code with its trunk `0` (`(0221)`,
+/// `(06001) 338908`); other groups that long in brackets (`(2019) 123456`, a year) are not
+/// strong evidence. Shorter ones are area codes (`(415)`, `(02)`) or country codes
+/// (`(+358)`).
+fn paren_area_ok(main: &str) -> bool {
+    let inner = main[1..].split(')').next().unwrap_or("");
+    inner.len() <= 3 || inner.starts_with('+') || inner.starts_with('0')
+}
+
+/// A number with one `/` between the area code and the subscriber number (DIN 5008's
+/// old style `0221/1234567`, Austria `0662/8044`, Hungary `06-1/043 3218`,
+/// `(06)50/305-6413`): the part before the slash is the area code, 1-6 digits with the
+/// trunk `0` (`06-` or `(06)` included), 1-3 without it, the part after 5-8 digits in groups
+/// of 3 or more first. With the trunk `0` and 6-8 digits after the slash (9 in all) it
+/// stands alone; else a phone word right before it is needed. Dates (`12/05/2024`: two slashes, `05/12 2024`:
+/// a first group of 2), fractions and ratios do not have this shape.
+fn is_slash_phone(text: &str, start: usize, main: &str, d: &[u8]) -> bool {
+    let Some((left, right)) = main.split_once('/') else {
+        return false;
+    };
+    if right.contains(['/', '(', ')', '.', '+']) || left.contains(['.', '+', ' ']) {
+        return false;
+    }
+    // the area code: `0221`, `(06)50`, `06-1`, `(89)`
+    let area: Vec<u8> = digits_of(left);
+    let area_shape = {
+        let inner = left.strip_prefix('(');
+        match inner {
+            Some(r) => r
+                .split_once(')')
+                .is_some_and(|(a, b)| all_digits(a) && (b.is_empty() || all_digits(b))),
+            None => left.split('-').count() <= 2 && left.split('-').all(all_digits),
+        }
+    };
+    let groups: Vec<&str> = right.split([' ', '-']).collect();
+    let subscriber = d.len() - area.len();
+    if !area_shape
+        || !(1..=6).contains(&area.len())
+        || !groups.iter().all(|g| all_digits(g))
+        || groups[0].len() < 3
+        || !(5..=8).contains(&subscriber)
+        || d.iter().all(|&x| x == d[0])
+    {
+        return false;
+    }
+    let trunk = area.len() >= 3 && area[0] == 0 && area[1] != 0;
+    // without the trunk prefix an area code has 1-3 digits (Hungary: `1`, `30`, `(89)`)
+    (trunk && subscriber >= 6 && d.len() >= 9)
+        || (trunk || area.len() <= 3) && phone_word_right_before(text, start)
+}
+
+fn all_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// A dotted number (no space, no dash, at most four groups) is an IP address, a version or
+/// a decimal unless it is printed the way phones are and the evidence is there:
+/// - the North American `ddd.ddd.dddd` after any phone word; `ddd.ddd.dddd` with an `x` or
+///   `ext` extension (`704.482.8148x932`, `415.555.0132 ext. 12`);
+/// - after a phone word right before it ([`phone_word_right_before`]): `ddd.ddd.dddd` with
+///   an area code not starting 0/1, Australian `0d.dddd.dddd` / `(0d).dddd.dddd` and
+///   `dddd.dddd` (first digit not 0).
+///
+/// Never after a version word.
+fn is_dotted_phone(
+    text: &str,
+    start: usize,
+    main: &str,
+    groups: &[&str],
+    strong_ext: bool,
+) -> bool {
+    if context_before(text, start, &["version", "release", "build"]) {
+        return false;
+    }
+    let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+    let first = groups
+        .first()
+        .and_then(|g| g.bytes().next())
+        .unwrap_or(b'0');
+    let parens = main.starts_with('(');
+    // dotted groups only: `(03).7672.4238` has its area code in brackets
+    let plain = main
+        .trim_start_matches('(')
+        .replacen(").", ".", 1)
+        .bytes()
+        .all(|c| c.is_ascii_digit() || c == b'.');
+    if !plain {
+        return false;
+    }
+    if groups
+        .concat()
+        .bytes()
+        .all(|c| Some(c) == groups[0].bytes().next())
+    {
+        return false;
+    }
+    // an extension marks a phone (`415.555.0132 x12`, `704.482.8148x932`)
+    if lens == [3, 3, 4]
+        && !parens
+        && (strong_ext || is_nanp(main) && any_phone_word_before(text, start))
+    {
+        return true;
+    }
+    let nanp_like = lens == [3, 3, 4] && !parens && !matches!(first, b'0' | b'1');
+    let au_area = lens == [2, 4, 4] && first == b'0' && groups[0].as_bytes()[1] != b'0';
+    let au_local = lens == [4, 4] && !parens && first != b'0';
+    (nanp_like || au_area || au_local) && phone_word_right_before(text, start)
 }
 
 fn is_nanp(s: &str) -> bool {
@@ -1234,7 +1543,7 @@ mod tests {
         fn segment_gating_is_exact(
             parts in proptest::collection::vec(prop_oneof![
                 "[0-9]{1,19}",
-                "[0-9 .()+#:x-]{1,12}",
+                "[0-9 .()+#:x/-]{1,12}",
                 "[A-Z]{2}[0-9]{2}[A-Z0-9 ]{8,30}",
                 "[0-9a-fA-F:.]{2,40}",
                 Just("ssn ".to_string()), Just("phone: ".to_string()), Just("card ".to_string()),
@@ -1254,6 +1563,10 @@ mod tests {
                 "\\+?[0-9]{1,3}[ .-]?\\(?[0-9]{1,4}\\)?[ .-]?[0-9]{2,8}",
                 "[etx#]{1,3}", Just("ext.".to_string()), Just(" status=200 ".to_string()),
                 Just("\t".to_string()), Just(":8443".to_string()),
+                r"\(?0?[0-9]{1,4}\)?(-[0-9]{1,2})?/[0-9]{2,4}[ -]?[0-9]{2,5}",
+                Just("/".to_string()), Just("//".to_string()), Just("tel. ".to_string()),
+                Just("call me at ".to_string()),
+                r"[0-9]{2,4}\.[0-9]{3,4}\.[0-9]{4}(x[0-9]{3,5})?",
             ], 0..24)
         ) {
             let text: String = parts.concat();
@@ -1497,6 +1810,7 @@ mod tests {
             "id=12345678901 v1.2.3.4 10:20:30 (0)20 7946 0958 \u{663}\u{664}\u{665}-\u{666}\u{667}-1234",
             "NHS 943 476 5919, DNI 12345678Z, S1234567D, RSSMRA85T10A562S, 131052-308T, 11010519491231002X",
             "CPF 111.444.777-35, BSN 111222333, ABN 51 824 753 556, TFN 123 456 782, 2 55 08 14 168 025 38",
+            "Tel. 0221/4711088, (06)30/215-8844, 12/05/2024, call me at 1/234-5678 9/8/7 0662/8044123/1 a/1234567",
         ] {
             assert_eq!(scan_with(&PII, t, false), scan_with(&PII, t, true), "{t}");
         }
@@ -1670,6 +1984,133 @@ mod tests {
         ] {
             assert!(!found(t).iter().any(|(r, _)| r == "phone"), "{t}");
         }
+    }
+
+    /// Formats real locales print that the rule used to miss (examples written here, in
+    /// each country's published numbering layout).
+    #[test]
+    fn locale_formats_with_their_evidence() {
+        for (t, want) in [
+            // slash between area code and number: DIN 5008 (old), Austria, Hungary
+            ("Tel. 0221/4711088", "0221/4711088"),
+            ("Büro 030/89012345, ab 9 Uhr", "030/89012345"),
+            ("Ordination: 0662/8044123", "0662/8044123"),
+            ("06-1/234 5678 a titkárság", "06-1/234 5678"),
+            ("(06)30/215-8844 mobil", "(06)30/215-8844"),
+            ("hívjon: 06-27/412 3456", "06-27/412 3456"),
+            ("Telefon: 30/215-8844", "30/215-8844"),
+            ("call me at 1/234-5678", "1/234-5678"),
+            ("tel.: (89)/345-6789", "(89)/345-6789"),
+            // bare 8 and 9 digits right after a word that names a phone
+            ("Ring til mig, tlf. 32145698", "32145698"),
+            ("Please call me at 41237788 tomorrow.", "41237788"),
+            ("text me at 41237788", "41237788"),
+            ("ring me on 41237788", "41237788"),
+            ("Tlf.\u{a0}32145698", "32145698"),
+            ("mobil: 91234567", "91234567"),
+            ("telefone 912345678 (TMN)", "912345678"),
+            ("phone number: 213456789", "213456789"),
+            // German area code with its trunk 0 in brackets, 5-6 digit number
+            ("(0221) 47110", "(0221) 47110"),
+            ("Rufnummer (03431) 712345", "(03431) 712345"),
+            ("Fax (033203) 61234", "(033203) 61234"),
+            ("(+358) 401234567", "(+358) 401234567"),
+            // dotted groups outside North America, after a phone word
+            ("phone: 02.9876.5432", "02.9876.5432"),
+            ("call (08).8123.4567 today", "(08).8123.4567"),
+            ("tel 9876.5432", "9876.5432"),
+            ("call me at 305.123.4567", "305.123.4567"),
+            // extensions after an international or dotted number
+            ("+1-415-555-0132x98765", "+1-415-555-0132x98765"),
+            ("415.555.0132x321", "415.555.0132x321"),
+            ("+90(312)555-0132x4321", "+90(312)555-0132x4321"),
+            ("1-415-555-0132x12345", "1-415-555-0132x12345"),
+        ] {
+            assert_eq!(found(t), vec![("phone".to_string(), want)], "{t}");
+        }
+    }
+
+    /// Look-alikes of those formats, many after words that stand before phones: none is a
+    /// phone.
+    #[test]
+    fn phone_look_alikes_stay_unflagged() {
+        let mut wrong = Vec::new();
+        for t in [
+            // dates, times, versions, fractions, ratios
+            "released 12/05/2024, call us",
+            "call: 2024/05/12 10:30",
+            "number 05/12 2024",
+            "call me on 20240512",
+            "cell 1672.2919 updated",
+            "cell 13011324 updated",
+            "call on 52113950",
+            "call on 1363.8741",
+            "cell 81053/20077044 updated",
+            "hotel\u{a0}me at 41237788",
+            "calls\u{2014}me at 41237788",
+            "phone 15012024",
+            "dial 1.2.3.4 then",
+            "call version 10.15.7.1234",
+            "build number 2024.0512.1234",
+            "phone: 4.15.5550",
+            "phone: 015.555.0132",
+            "number 3/4 of 1234567",
+            "call ratio 1234/5678",
+            "number 12/345678",
+            "mobile share 99/100",
+            // decimals, prices, amounts
+            "API call took 1234.5678 ms",
+            "call cost 9600.1338 EUR",
+            "tool call 48350305 returned",
+            "the call 41237788 failed",
+            "each call 12345678 bytes",
+            "number of calls: 12345678",
+            "call count 12345678",
+            "price 1234.5678 USD per number",
+            "total 12345678.90 paid, call",
+            // ids, orders, ISBNs, ranges, pages
+            "order number 48350305",
+            "invoice 939083863",
+            "hotel 41237788",
+            "registered under 48350305",
+            "contact id 939083863",
+            "ISBN 978-3-16-148410-0",
+            "pages 10-20",
+            "see pages 1234-5678 of number",
+            "number range 10000000-20000000",
+            "ticket #48350305",
+            "user 12345678 called",
+            // file paths and URLs
+            "call /srv/0221/1234567",
+            "phone book at data/0662/8044123.csv",
+            "see https://example.com/0221/4711088",
+            "file 0221/1234567.txt",
+            // IPs, hex, versions after phone-ish words
+            "call 192.168.10.20",
+            "dial 10.0.0.1",
+            "tel 1.2.3.4",
+            "number 0x48350305",
+            "v2.3.4567.8901",
+            // brackets that are not area codes
+            "(12345) 678901",
+            "in (2019) 123456 words",
+            "zip (12345) 67890",
+            // too short after the slash or no trunk and no phone word
+            "Az. 15/594-0781",
+            "ref 53/767 2423",
+            "0221/12345",
+            "01/123456",
+            // dimensions and extension-like text
+            "size 1920x1080",
+            "image 12345x67890",
+            "call 1234x5678",
+        ] {
+            let f = found(t);
+            if f.iter().any(|(r, _)| r == "phone") {
+                wrong.push(format!("{t}: {f:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
     }
 
     #[test]
