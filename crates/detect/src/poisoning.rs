@@ -33,9 +33,23 @@ pub fn scan_text(text: &str) -> Vec<Finding> {
     assess_text(text).into_verdict_findings()
 }
 
-/// The full assessment of free text, weak cues included.
+/// The full assessment of free text, weak cues included. A text that is one bare name (a
+/// tool or server name on its own) is also checked as a name for typosquatting.
 pub fn assess_text(text: &str) -> Assessment {
-    assess(&analyze_prose(text), Family::Poisoning, None)
+    let mut hits = analyze_prose(text);
+    let t = text.trim();
+    let bare_name = !t.is_empty()
+        && t.len() <= 80
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'@'));
+    if bare_name {
+        hits.extend(typosquat(t).map(|h| Hit {
+            start: text.len() - text.trim_start().len(),
+            end: text.len() - text.trim_start().len() + t.len(),
+            ..h
+        }));
+    }
+    assess(&hits, Family::Poisoning, None)
 }
 
 /// The analyzers' hits on prose a model reads as guidance, Morse-spelled orders included.
@@ -63,6 +77,7 @@ pub fn assess_tool(tool: &Value) -> Assessment {
                 let mut hits = analyze_identifier(s);
                 if pointer == "/name" {
                     hits.extend(name_intent(s));
+                    hits.extend(typosquat(s));
                 }
                 if let StringKind::Property { carries_text: true } = kind {
                     hits.extend(argument_name_hits(s));
@@ -327,6 +342,161 @@ fn name_intent(name: &str) -> Option<Hit> {
     }
 }
 
+/// Names of widely used MCP servers and the services they front, as a typosquatter would
+/// imitate them (five letters or more; words that are also common English, such as
+/// "linear" or "memory", are left out: their near misses are ordinary words).
+const WELL_KNOWN_NAMES: &[&str] = &[
+    "airtable",
+    "anthropic",
+    "asana",
+    "azure",
+    "bigquery",
+    "bitbucket",
+    "browserbase",
+    "claude",
+    "cloudflare",
+    "confluence",
+    "datadog",
+    "discord",
+    "docker",
+    "dropbox",
+    "elasticsearch",
+    "everything",
+    "figma",
+    "filesystem",
+    "firebase",
+    "firecrawl",
+    "gemini",
+    "github",
+    "gitlab",
+    "gmail",
+    "google",
+    "grafana",
+    "heroku",
+    "hubspot",
+    "kubernetes",
+    "mailgun",
+    "mistral",
+    "mongodb",
+    "mysql",
+    "netlify",
+    "notion",
+    "openai",
+    "paypal",
+    "perplexity",
+    "playwright",
+    "postgres",
+    "postgresql",
+    "puppeteer",
+    "salesforce",
+    "selenium",
+    "sendgrid",
+    "sentry",
+    "shopify",
+    "slack",
+    "snowflake",
+    "sqlite",
+    "stripe",
+    "supabase",
+    "tavily",
+    "telegram",
+    "terraform",
+    "trello",
+    "twilio",
+    "vercel",
+    "whatsapp",
+    "youtube",
+    "zendesk",
+];
+
+/// A tool or server name with a word that is a near miss of a well-known name: two adjacent
+/// letters swapped (`gtihub`), a letter inside it dropped (`filesytem`) or doubled
+/// (`githhub`), or digits for look-alike letters (`g1thub`, `sl4ck`). These are the edits
+/// typosquatting uses because a reader's eye skips them; replacing a letter by another is
+/// not counted, since it mostly yields other real words ("stack" from "slack", "motion"
+/// from "notion"). Decides alone: a real tool has no reason to misspell the service it
+/// claims to be.
+fn typosquat(name: &str) -> Option<Hit> {
+    let squat = name_words(name).into_iter().any(|w| {
+        // a version or count at either end is not part of the word ("sqlite3", "v2")
+        let core = w.trim_matches(|c: char| c.is_ascii_digit());
+        // `1` stands for `i` or `l`: try both readings
+        ['i', 'l'].into_iter().any(|one| {
+            let letters: String = core
+                .chars()
+                .map(|c| match c {
+                    '0' => 'o',
+                    '1' => one,
+                    '3' => 'e',
+                    '4' => 'a',
+                    '5' => 's',
+                    '8' => 'b',
+                    c => c,
+                })
+                .collect();
+            if letters.len() < 5 || !letters.bytes().all(|b| b.is_ascii_lowercase()) {
+                return false;
+            }
+            if WELL_KNOWN_NAMES.contains(&letters.as_str()) {
+                // digits standing for letters of a well-known name
+                return letters != core;
+            }
+            WELL_KNOWN_NAMES
+                .iter()
+                .any(|k| near_miss(letters.as_bytes(), k.as_bytes()))
+        })
+    });
+    squat.then_some(Hit {
+        rule: "typosquat-tool-name",
+        weight: rules::THRESHOLD as u8,
+        start: 0,
+        end: name.len(),
+    })
+}
+
+/// The words of a name, lowercase: split at `_ - . / @` and at lower-to-upper case changes,
+/// digits kept inside words (unlike [`split_identifier`], so that `g1thub` stays one word).
+fn name_words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.extend((!cur.is_empty()).then(|| std::mem::take(&mut cur)));
+            prev_lower = false;
+            continue;
+        }
+        if prev_lower && c.is_ascii_uppercase() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        cur.push(c.to_ascii_lowercase());
+    }
+    words.extend((!cur.is_empty()).then_some(cur));
+    words
+}
+
+/// `w` is `k` with two adjacent letters swapped, one inner letter dropped, or one letter
+/// doubled.
+fn near_miss(w: &[u8], k: &[u8]) -> bool {
+    if w.len() == k.len() {
+        let diff: Vec<usize> = (0..w.len()).filter(|&i| w[i] != k[i]).collect();
+        return diff.len() == 2
+            && diff[1] == diff[0] + 1
+            && w[diff[0]] == k[diff[1]]
+            && w[diff[1]] == k[diff[0]];
+    }
+    if w.len() + 1 == k.len() {
+        // dropped letter: not the first or the last (shortened names are common: "postgre")
+        return (1..k.len() - 1).any(|i| w[..i] == k[..i] && w[i..] == k[i + 1..]);
+    }
+    if w.len() == k.len() + 1 {
+        // doubled letter
+        return (1..w.len()).any(|i| w[i] == w[i - 1] && w[..i] == k[..i] && w[i + 1..] == k[i..]);
+    }
+    false
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StringKind {
     /// The tool's name, an output property's name.
@@ -488,6 +658,64 @@ fn collect_schema(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn typosquatted_names_are_flagged() {
+        for name in [
+            "githbu_create_issue",
+            "filesysetm-read",
+            "slcak_post",
+            "githhub",
+            "g1thub-api",
+            "sl4ck",
+            "notoin.search",
+            "PostgersQuery",
+            "stirpe-payments",
+            "kuberentes_apply",
+        ] {
+            let hit = typosquat(name);
+            assert!(hit.is_some(), "{name}");
+            let tool = json!({"name": name, "description": "Does its job."});
+            assert!(!scan_tool(&tool).is_empty(), "{name} as a tool");
+            assert!(!scan_text(name).is_empty(), "{name} as a bare name");
+        }
+    }
+
+    #[test]
+    fn real_and_ordinary_names_are_not_typosquats() {
+        for name in [
+            "github_create_issue",
+            "filesystem",
+            "slack_post_message",
+            "stack_trace",
+            "motion_detect",
+            "postgre_query",
+            "postgresql",
+            "black_formatter",
+            "google-search-v2-pro",
+            "docket_lookup",
+            "locker",
+            "strip_html",
+            "read_file",
+            "list_directory",
+            "gitlab-mr",
+            "browser_navigate",
+            "sequentialthinking",
+            "get_current_time",
+            "brave_web_search",
+            "fetch",
+            "puppeteer_screenshot",
+            "youtube_transcript",
+            "notions",
+            "githubs",
+            "v2",
+            "sqlite3",
+            "s3_bucket",
+            "grafana-dashboards",
+        ] {
+            assert!(typosquat(name).is_none(), "{name}");
+        }
+    }
 
     #[test]
     fn plain_tool_is_clean() {
