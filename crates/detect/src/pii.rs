@@ -10,7 +10,7 @@
 //! | `iban` | international bank account number | country length + mod-97 |
 //! | `us-ssn` | US social security number | area/group/serial ranges; bare 9 digits only with context |
 //! | `uk-nino` | UK national insurance number | prefix letters, suffix A-D |
-//! | `phone` | phone number, international or national | 7-15 digits; `+`/`(…)`/extension or NANP shape, else a phone word nearby; dates, times, versions, IPs excluded |
+//! | `phone` | phone number, international or national | 7-15 digits (an extension apart); `+`/`(…)`/extension or NANP shape, or a trunk `0` area code and `/` (`0221/4711088`), else a phone word nearby; bare 8-9 digits, other slash and dotted forms only right after a word naming a phone; dates, times, versions, IPs excluded |
 //! | `ip-address` | IPv4 dotted quad, IPv6 | parsed by `std::net` |
 //! | `driver-license` | driving licence number | only after a licence word: 1-2 letters + 4-14 digits, 5-15 digits, dashed digit groups, a letter + dashed groups `L123-4567-8901(-23)` (US state formats), or the 16-character UK (DVLA) number |
 //!
