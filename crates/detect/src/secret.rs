@@ -1402,6 +1402,132 @@ mod tests {
     }
 
     #[test]
+    fn vendor_formats_added_after_the_trufflehog_probe() {
+        // Our own bodies (alphabet walks), never values from the probe set.
+        let body = |alphabet: &str, n: usize| -> String {
+            alphabet.chars().cycle().step_by(7).take(n).collect()
+        };
+        let lower36 = "0123456789abcdefghijklmnopqrstuvwxyz";
+        let b62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let b64 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
+        // base64 of `{"org":"acme","url":"https://sentry.example.org"}`: no `iat` claim, so
+        // only the structural Sentry row can see it
+        let sentry_payload = "eyJvcmciOiJhY21lIiwidXJsIjoiaHR0cHM6Ly9zZW50cnkuZXhhbXBsZS5vcmcifQ==";
+        let cases = [
+            (
+                format!(
+                    "steps:\n  - env:\n      BK_TOKEN: bkua_{}",
+                    body(lower36, 40)
+                ),
+                "buildkite-api-token",
+            ),
+            (
+                format!(
+                    "asana client token 2/1204455667788990/1207766554433221:{}",
+                    body("0123456789abcdef", 32)
+                ),
+                "asana-personal-access-token",
+            ),
+            (
+                format!("the posthog key phx_{} was rotated", body(b62, 43)),
+                "posthog-personal-api-key",
+            ),
+            (
+                format!("curl -d key=nvapi-{} ...", body(b62, 64)),
+                "nvidia-api-key",
+            ),
+            (
+                format!("token figp_{}", body(b62, 44)),
+                "figma-access-token",
+            ),
+            (
+                format!("docker login -p dckr_oat_{}", body(b62, 30)),
+                "docker-hub-oat",
+            ),
+            (
+                format!("auth: sntrys_{sentry_payload}_{}", body(b64, 43)),
+                "sentry-org-token",
+            ),
+            (
+                format!("key = sk-proj-{}T3BlbkFJ{}", body(b62, 24), body(b62, 24)),
+                "openai-api-key",
+            ),
+            (
+                format!(
+                    "sk-service-build-bot-{}T3BlbkFJ{}",
+                    body(b62, 20),
+                    body(b62, 30)
+                ),
+                "openai-api-key",
+            ),
+            (
+                format!(
+                    "CASTAI_API_KEY=castai_v1_{}_{}",
+                    body(lower36, 64),
+                    body(lower36, 8)
+                ),
+                "castai-api-key",
+            ),
+            (
+                format!(
+                    "bitbucket app password ATBB{}7F3A90C2 for ci",
+                    body(b62, 24)
+                ),
+                "bitbucket-app-password",
+            ),
+            (
+                "ld sdk-3f2b9c1e-7a4d-4e8b-9c2f-1d5e6a7b8c9d in prod".to_owned(),
+                "launchdarkly-access-token",
+            ),
+            (
+                format!("installation token ghs_{}_{}", body(b62, 60), body(b62, 30)),
+                "github-app-token",
+            ),
+            (
+                "<server><id>nexus</id><password>q7Vz2mLp9Xk4Rt8w</password></server>".to_owned(),
+                "xml-credential-element",
+            ),
+            (
+                format!("<secret>{{AQAAABAAAAAQ{}=}}</secret>", body(b64, 40)),
+                "xml-credential-element",
+            ),
+        ];
+        for (text, rule) in &cases {
+            assert_eq!(rules_of(text), vec![*rule], "{text}");
+            let red = crate::redact::redact(text);
+            assert!(red.contains(&format!("[REDACTED:{rule}]")), "{red}");
+        }
+        // look-alikes: short bodies, the wrong alphabet, public keys, the token shape
+        // without its vendor, and Asana task URLs (digits and slashes, no secret)
+        for text in [
+            format!("bkua_{}", body(lower36, 39)),
+            format!("bkua_{}", body(b62, 40).to_ascii_uppercase()),
+            format!(
+                "2/1204455667788990/1207766554433221:{}",
+                body("0123456789abcdef", 32)
+            ),
+            "see https://app.asana.com/0/1204455667788990/1207766554433221 in asana".to_owned(),
+            format!("posthog.init('phc_{}')", body(b62, 43)),
+            "phx_short".to_owned(),
+            "nvapi-0123456789".to_owned(),
+            "figp_short".to_owned(),
+            "dckr_oat_abc".to_owned(),
+            "sntrys_eyJhIjoiYiJ9_tooShort".to_owned(),
+            "the sk-abcT3BlbkFJxyz marker".to_owned(),
+            format!("castai_v1_{}", body(lower36, 64)),
+            "ATBBshort".to_owned(),
+            "mob-3f2b9c1e-7a4d-4e8b-9c2f-1d5e6a7b8c9d".to_owned(),
+            "api-3f2b9c1e-7a4d-1e8b-9c2f-1d5e6a7b8c9d".to_owned(),
+            "<password>${env.DEPLOY_PASSWORD}</password>".to_owned(),
+            "<apiKey>YOUR_API_KEY</apiKey>".to_owned(),
+            "<token>international</token> <secret>false</secret>".to_owned(),
+            "<password>{your password}</password>".to_owned(),
+        ] {
+            assert!(rules_of(&text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
     fn slack_and_stripe() {
         assert_eq!(
             rules_of("SLACK=xoxb-1234567890123-1234567890123-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8"),

@@ -339,6 +339,14 @@ pub const RULES: &[RuleDef] = &[
         r"\b(sntrys_eyJpYXQiO[a-zA-Z0-9+/]{10,200}(?:LCJyZWdpb25fdXJs|InJlZ2lvbl91cmwi|cmVnaW9uX3VybCI6)[a-zA-Z0-9+/]{10,200}={0,2}_[a-zA-Z0-9+/]{43})(?:[^a-zA-Z0-9+/]|$)",
         4.5,
     ),
+    // Sentry org auth tokens by structure alone (`sntrys_` + base64 JSON payload + `_` +
+    // 43-byte secret), for payloads whose claims are not in gitleaks' order or spelling.
+    token(
+        "sentry-org-token",
+        &["sntrys_ey"],
+        r"\b(sntrys_eyJ[a-zA-Z0-9+/]{40,400}={0,2}_[a-zA-Z0-9+/]{43})(?:[^a-zA-Z0-9+/=_]|$)",
+        4.5,
+    ),
     token(
         "sentry-user-token",
         &["sntryu_"],
@@ -404,6 +412,14 @@ pub const RULES: &[RuleDef] = &[
         &["ghu_", "ghs_"],
         r"\b((?:ghu|ghs)_[0-9a-zA-Z]{36})\b",
         3.0,
+    ),
+    // The longer app tokens GitHub may issue (body up to 255 of `[A-Za-z0-9_]`); the
+    // 36-byte row above keeps the classic length.
+    token(
+        "github-app-token",
+        &["ghu_", "ghs_"],
+        r"\b((?:ghu|ghs)_[0-9a-zA-Z_]{37,255})\b",
+        3.5,
     ),
     token(
         "github-refresh-token",
@@ -762,6 +778,17 @@ pub const RULES: &[RuleDef] = &[
         tok!(r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{80,250}"),
         4.5,
     ),
+    // Every OpenAI key format embeds `T3BlbkFJ` (base64 of "OpenAI"); the two rows above
+    // pin gitleaks' lengths, this one takes the marker with any body length (older project
+    // keys, `sk-service-…` service-account keys).
+    token(
+        "openai-api-key",
+        &["t3blbkfj"],
+        tok!(
+            r"sk-(?:(?:proj|svcacct|service|admin)-[A-Za-z0-9_-]{8,250}|[A-Za-z0-9]{8,100})T3BlbkFJ[A-Za-z0-9_-]{16,250}"
+        ),
+        3.5,
+    ),
     token(
         "anthropic-api-key",
         &["sk-ant-"],
@@ -852,6 +879,19 @@ pub const RULES: &[RuleDef] = &[
         3.5,
     ),
     token(
+        "figma-access-token",
+        &["figp_"],
+        tok!(r"figp_[A-Za-z0-9_=-]{40,54}"),
+        3.5,
+    ),
+    // NVIDIA NGC / build.nvidia.com API keys: `nvapi-` + 64.
+    token(
+        "nvidia-api-key",
+        &["nvapi-"],
+        tok!(r"nvapi-[A-Za-z0-9_-]{64}"),
+        3.5,
+    ),
+    token(
         "mapbox-secret-token",
         &["sk.eyj"],
         tok!(r"sk\.eyJ[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{20,}"),
@@ -908,6 +948,13 @@ pub const RULES: &[RuleDef] = &[
         tok!(r"dckr_pat_[a-zA-Z0-9_-]{27}"),
         3.0,
     ),
+    // Docker Hub organization access tokens (`dckr_oat_`), same body as the PAT.
+    token(
+        "docker-hub-oat",
+        &["dckr_oat_"],
+        tok!(r"dckr_oat_[a-zA-Z0-9_-]{27,32}"),
+        3.0,
+    ),
     token(
         "sidekiq-sensitive-url",
         &["contribsys.com"],
@@ -924,6 +971,51 @@ pub const RULES: &[RuleDef] = &[
         0.0,
     ),
     // --- SaaS -------------------------------------------------------------------------------------
+    // Buildkite user API access tokens: `bkua_` + 40 lower-case alphanumerics.
+    token(
+        "buildkite-api-token",
+        &["bkua_"],
+        tok!(r"bkua_[a-z0-9]{40}"),
+        3.0,
+    ),
+    // Asana personal access tokens: `<version>/<user gid>[/<token gid>]:<secret>`; the shape
+    // (digits, slash, 16+ digits, colon, 32+ alphanumerics) is only read in a text that names
+    // Asana.
+    token(
+        "asana-personal-access-token",
+        &["asana"],
+        r"\b([0-9]{1,64}/[0-9]{16,32}(?:/[0-9]{16,32})?:[A-Za-z0-9]{32,128})\b",
+        3.0,
+    ),
+    // Bitbucket app passwords: `ATBB` + body + an 8-byte upper-case/digit check suffix.
+    token(
+        "bitbucket-app-password",
+        &["atbb"],
+        r"\b(ATBB[A-Za-z0-9_=.-]{16,128}[A-Z0-9]{8})\b",
+        3.5,
+    ),
+    // LaunchDarkly API access tokens and server SDK keys: `api-`/`sdk-` + a UUIDv4-shaped
+    // body (`mob-` client keys are public by design).
+    token(
+        "launchdarkly-access-token",
+        &["api-", "sdk-"],
+        r"\b((?:api|sdk)-[a-z0-9]{8}-[a-z0-9]{4}-4[a-z0-9]{3}-[a-z0-9]{4}-[a-z0-9]{12})\b",
+        3.0,
+    ),
+    // CAST AI API keys.
+    token(
+        "castai-api-key",
+        &["castai_v1_"],
+        tok!(r"castai_v1_[a-z0-9]{64}_[a-z0-9]{8}"),
+        3.0,
+    ),
+    // PostHog personal API keys (`phx_`); the `phc_` project keys are public by design.
+    token(
+        "posthog-personal-api-key",
+        &["phx_"],
+        tok!(r"phx_[A-Za-z0-9_]{40,60}"),
+        3.5,
+    ),
     token(
         "adobe-client-secret",
         &["p8e-"],
@@ -1141,6 +1233,28 @@ pub const RULES: &[RuleDef] = &[
         &["dnkey"],
         r"dnkey-[a-zA-Z0-9=_-]{26}-[a-zA-Z0-9=_-]{52}",
         0.0,
+    ),
+    // --- credentials in XML elements ---------------------------------------------------------
+    // `<password>…</password>`, `<secret>{AQAAABAAAA…}</secret>` and friends, as Maven
+    // `settings.xml`, Jenkins `credentials.xml` and XML API responses carry them. The value is
+    // either one run of non-space bytes holding a digit, or a Jenkins-style `{…}` group with a
+    // run of 16+ base64 bytes inside; entropy and the placeholder filter drop `${PASS}`,
+    // `YOUR_API_KEY` and the like.
+    token(
+        "xml-credential-element",
+        &[
+            "<secret>",
+            "<password>",
+            "<passphrase>",
+            "<apitoken>",
+            "<apikey>",
+            "<token>",
+            "<secretkey>",
+            "<accesskey>",
+            "<clientsecret>",
+        ],
+        r"(?i:<(?:secret|password|passphrase|apitoken|apikey|token|secretkey|accesskey|clientsecret)>)[ \t]*(\{[^<>{}\n]{0,64}?[A-Za-z0-9+/=_-]{16,}[^<>{}\n]{0,64}?\}|[^\s<>{}]{0,128}[0-9][^\s<>{}]{0,128})[ \t]*(?i:</(?:secret|password|passphrase|apitoken|apikey|token|secretkey|accesskey|clientsecret)>)",
+        3.0,
     ),
     // --- JWT ---------------------------------------------------------------------------------------
     token(
