@@ -1476,6 +1476,13 @@ mod tests {
                 "bitbucket-app-password",
             ),
             (
+                format!(
+                    "const client = new ApifyClient({{ token: 'apify_api_{}' }});",
+                    body(b62, 36)
+                ),
+                "apify-api-token",
+            ),
+            (
                 "ld sdk-3f2b9c1e-7a4d-4e8b-9c2f-1d5e6a7b8c9d in prod".to_owned(),
                 "launchdarkly-access-token",
             ),
@@ -1516,6 +1523,7 @@ mod tests {
             "the sk-abcT3BlbkFJxyz marker".to_owned(),
             format!("castai_v1_{}", body(lower36, 64)),
             "ATBBshort".to_owned(),
+            "apify_api_short".to_owned(),
             "mob-3f2b9c1e-7a4d-4e8b-9c2f-1d5e6a7b8c9d".to_owned(),
             "api-3f2b9c1e-7a4d-1e8b-9c2f-1d5e6a7b8c9d".to_owned(),
             "<password>${env.DEPLOY_PASSWORD}</password>".to_owned(),

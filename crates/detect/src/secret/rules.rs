@@ -1002,6 +1002,13 @@ pub const RULES: &[RuleDef] = &[
         r"\b((?:api|sdk)-[a-z0-9]{8}-[a-z0-9]{4}-4[a-z0-9]{3}-[a-z0-9]{4}-[a-z0-9]{12})\b",
         3.0,
     ),
+    // Apify API tokens: `apify_api_` + 36.
+    token(
+        "apify-api-token",
+        &["apify_api_"],
+        tok!(r"apify_api_[a-zA-Z0-9-]{36}"),
+        3.5,
+    ),
     // CAST AI API keys.
     token(
         "castai-api-key",
