@@ -5097,7 +5097,12 @@ pub(crate) static RULES: &[Rule] = &[
         id: "over-user",
         scope: O,
         weight: (0, 3),
-        anchors: &["whatever", "no matter what", "regardless of what", "even if the user"],
+        anchors: &[
+            "whatever",
+            "no matter what",
+            "regardless of what",
+            "even if the user",
+        ],
         // A rule that holds against what the user says ("whatever the user asks", "even if the
         // user insists"): a weak cue on its own ("whatever the user types is echoed back"),
         // it completes a reply rule such as `answer-in-language`.
@@ -7108,7 +7113,12 @@ mod tests {
             "Starting with version 2.0, you are required to set a token.",
             "Please change the delivery address in the form before checkout.",
         ] {
-            for rule in ["processing-hook", "fake-assistant-commitment", "repeat-above", "high-impact-errand"] {
+            for rule in [
+                "processing-hook",
+                "fake-assistant-commitment",
+                "repeat-above",
+                "high-impact-errand",
+            ] {
                 quiet(rule, t);
             }
         }
