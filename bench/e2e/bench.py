@@ -5,7 +5,9 @@ A raw JSON-RPC driver (no SDK on the hot path), so the driver's own cost is the 
 both sides and cancels out of the ratio; the absolute added microseconds include none of
 the SDK's overhead. Measures:
   1. stdio, sequential: p50/p90/p99 of server-everything `echo`, direct vs `mcpwall wrap`
-     (audit trail ON, in a temp SQLite file), interleaved in rounds to cancel drift.
+     (audit trail ON, in a temp SQLite file), interleaved in rounds to cancel drift; `wrap`
+     without busy polling (`--busy-poll-us 0`, key `mcpwall`) and with it (`--busy-poll-us N`,
+     key `mcpwall_busy_poll`; N = 100 is `wrap`'s default).
   2. HTTP, 32 concurrent clients: throughput of `tools/call echo` against server-everything's
      own streamable HTTP mode (direct) vs `mcpwall serve` in front of the stdio server.
      Pairing: both answer the same tool from the same server code; direct is the server's
@@ -147,13 +149,14 @@ def cpu_seconds(pid: int) -> float:
 
 def bench_stdio(n: int, rounds: int, env: dict[str, str], busy_poll_us: int = 0) -> dict:
     direct = Stdio(["node", SE, "stdio"], env)
-    proxied = Stdio([MCPWALL, "wrap", "--name", "everything", "--", "node", SE, "stdio"], env)
+    # `wrap` without busy polling (its default polls for 100 us: the `mcpwall_busy_poll` variant)
+    proxied = Stdio([MCPWALL, "wrap", "--name", "everything", "--busy-poll-us", "0", "--", "node", SE, "stdio"], env)
     variants = [("direct", direct), ("mcpwall", proxied)]
     # The floor of any proxy process: a byte pump with no parsing, checks or audit.
     floor = Stdio([FLOOR, "node", SE, "stdio"], env) if Path(FLOOR).is_file() else None
     if floor is not None:
         variants.insert(1, ("floor", floor))
-    # Opt-in: the relay polls its inputs for up to N us before it sleeps (docs/performance.md).
+    # The relay polls its inputs for up to N us before it sleeps (docs/performance.md).
     if busy_poll_us > 0 and floor is not None:
         variants.append(("floor_busy_poll", Stdio(
             [FLOOR, "--busy-poll-us", str(busy_poll_us), "node", SE, "stdio"], env)))
@@ -475,7 +478,7 @@ def main() -> None:
     print()
     if "stdio" in res:
         s = res["stdio"]
-        print(f"stdio echo p50: direct {s['direct']['p50_us']:.0f} us, mcpwall {s['mcpwall']['p50_us']:.0f} us "
+        print(f"stdio echo p50: direct {s['direct']['p50_us']:.0f} us, `wrap --busy-poll-us 0` {s['mcpwall']['p50_us']:.0f} us "
               f"(x{s['ratio_p50']:.2f}, +{s['added_p50_us']:.0f} us); p99 {s['direct']['p99_us']:.0f} vs {s['mcpwall']['p99_us']:.0f} us")
         reps = f"{len(s['repeats'])} fresh-process runs x " if "repeats" in s else ""
         print(f"stdio echo, median over {reps}{len(s['rounds']['direct'])} rounds of the same-round p50 difference: "
@@ -492,7 +495,8 @@ def main() -> None:
                   f"+{s['floor_busy_poll_round_median_added_us']:.0f} us)")
         if "mcpwall_busy_poll" in s:
             b = s["mcpwall_busy_poll"]
-            print(f"stdio echo p50 through `wrap --busy-poll-us {a.busy_poll_us}`: {b['p50_us']:.0f} us "
+            dflt = " (the default)" if a.busy_poll_us == 100 else ""
+            print(f"stdio echo p50 through `wrap --busy-poll-us {a.busy_poll_us}`{dflt}: {b['p50_us']:.0f} us "
                   f"(x{b['p50_us'] / s['direct']['p50_us']:.2f}, +{b['p50_us'] - s['direct']['p50_us']:.0f} us; same-round "
                   f"+{s['mcpwall_busy_poll_round_median_added_us']:.0f} us)")
         cpus = {k: s[k].get("proxy_cpu_us_per_call") for k in ("floor", "floor_busy_poll", "mcpwall", "mcpwall_busy_poll") if k in s}

@@ -145,8 +145,14 @@ def test_malformed_input_gets_parse_error_not_crash(env: Env, tmp_path: Path) ->
 
 def test_busy_poll_mode_is_transparent(env: Env, tmp_path: Path) -> None:
     """`wrap --busy-poll-us` (here through its variable) only changes how the relay waits:
-    progress, server-to-client requests and ordinary calls behave as without it."""
-    vars_ = dict(env.vars, MCPWALL_BUSY_POLL_US="200")
+    progress, server-to-client requests and ordinary calls behave the same with polling off
+    (0; every other test runs the default, 100 us) and with a longer budget."""
+    for budget in ("0", "400"):
+        _busy_poll_session_behaves(env, tmp_path, budget)
+
+
+def _busy_poll_session_behaves(env: Env, tmp_path: Path, budget: str) -> None:
+    vars_ = dict(env.vars, MCPWALL_BUSY_POLL_US=budget)
 
     async def go():
         seen: list[float] = []
@@ -158,7 +164,7 @@ def test_busy_poll_mode_is_transparent(env: Env, tmp_path: Path) -> None:
             wrap_cmd(everything_cmd()),
             "legacy",
             env=vars_,
-            errlog=tmp_path / "err",
+            errlog=tmp_path / f"err-{budget}",
             sampling_callback=sampling_cb,
         ) as c:
             echoes = [await tool_result(c, "echo", {"message": f"m{i}"}) for i in range(50)]
