@@ -826,6 +826,21 @@ impl Appender {
         }
     }
 
+    /// [`Appender::prebuild`], and writes what is queued to the spool now when the trail has
+    /// one and nobody else is writing it: the request's record becomes durable while the
+    /// server works on the request, so the write its answer waits for carries the answer's
+    /// record alone. Without a spool (or while another thread writes it) this only builds.
+    pub fn prespool(&self) {
+        let shared = self.shared();
+        let st = shared.lock();
+        if st.spool_on && !st.spooling && !st.queue.is_empty() {
+            drop(shared.lead_spool(st));
+        } else {
+            drop(st);
+            self.prebuild();
+        }
+    }
+
     /// Highest sequence number this appender has committed (0 if none yet).
     pub fn last_seq(&self) -> u64 {
         self.shared().lock().last_seq

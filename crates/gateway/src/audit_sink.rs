@@ -166,8 +166,9 @@ pub trait AuditSink: Send + Sync {
     }
 
     /// A hint that the caller has idle time now (it forwarded a request and waits for the
-    /// answer): a sink may do deferred work on queued events, so the write the answer will
-    /// wait for has less to do. The default does nothing.
+    /// answer): a sink may do deferred work on queued events (the SQLite sink builds them and
+    /// writes them to its spool), so the write the answer will wait for has less to do. The
+    /// default does nothing.
     fn prepare(&self) {}
 
     /// The redactor to keep payload text with; `None` keeps only size and hash.
@@ -322,7 +323,7 @@ impl AuditSink for AppenderSink {
     }
 
     fn prepare(&self) {
-        self.appender.prebuild();
+        self.appender.prespool();
     }
 
     fn redactor(&self) -> Option<Redactor> {

@@ -86,6 +86,63 @@ fn without_a_spool_an_acknowledged_event_is_committed() {
 }
 
 #[test]
+fn prespool_makes_the_queue_durable_before_anyone_waits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let a = open_opts(
+        &path,
+        AppenderOptions {
+            lazy: std::time::Duration::from_secs(3600),
+            spooled_for: std::time::Duration::from_secs(3600),
+            ..AppenderOptions::default()
+        },
+    );
+    let t = a.append(event(0, OffsetDateTime::now_utc())).unwrap();
+    assert!(a.poll_ticket(t).is_none(), "queued, not durable yet");
+    a.prespool();
+    // durable in the spool without anyone waiting on it, not committed yet
+    assert!(matches!(a.poll_ticket(t), Some(Ok(()))));
+    assert_eq!(Store::open_existing(&path).unwrap().count().unwrap(), 0);
+    let files = spool_files(&path);
+    assert_eq!(
+        std::fs::read_to_string(&files[0].0)
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    // the next record is spooled on its own by the one who waits for it
+    let t2 = a.append(event(1, OffsetDateTime::now_utc())).unwrap();
+    block_on(a.acked(t2)).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&files[0].0)
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+    a.close().unwrap();
+    let s = Store::open_existing(&path).unwrap();
+    assert_eq!(s.count().unwrap(), 2);
+    assert!(s.verify().unwrap().is_ok());
+    // without a spool it only builds: nothing becomes durable before a commit (and nothing
+    // commits on its own within the hour)
+    let d = open_opts(
+        &dir.path().join("direct.db"),
+        AppenderOptions {
+            spool: false,
+            lazy: std::time::Duration::from_secs(3600),
+            ..AppenderOptions::default()
+        },
+    );
+    let t = d.append(event(2, OffsetDateTime::now_utc())).unwrap();
+    d.prespool();
+    assert!(d.poll_ticket(t).is_none());
+    d.wait(t).unwrap();
+    d.close().unwrap();
+}
+
+#[test]
 fn with_the_spool_an_acknowledged_event_is_spooled_then_committed_and_the_file_goes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
