@@ -41,20 +41,9 @@ fn write_bytes(v: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(map) => {
-            // Sort explicitly: serde_json's map order depends on a cargo feature
-            // (`preserve_order`) that another crate in the build may switch on.
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            out.push(b'{');
-            for (i, (k, val)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                let _ = serde_json::to_writer(&mut *out, k.as_str());
-                out.push(b':');
-                write_bytes(val, out);
-            }
-            out.push(b'}');
+            // Sorted explicitly in `write_map`: serde_json's map order depends on a cargo
+            // feature (`preserve_order`) that another crate in the build may switch on.
+            write_map(map, out);
         }
     }
 }

@@ -47,6 +47,18 @@ fn open_opts(path: &std::path::Path, opts: AppenderOptions) -> Appender {
     .unwrap()
 }
 
+/// Nothing commits on its own for an hour: what is acknowledged is only in the spool.
+fn open_unhurried(path: &std::path::Path) -> Appender {
+    open_opts(
+        path,
+        AppenderOptions {
+            lazy: std::time::Duration::from_secs(3600),
+            spooled_for: std::time::Duration::from_secs(3600),
+            ..AppenderOptions::default()
+        },
+    )
+}
+
 /// No spool: an acknowledgement waits for the SQLite commit.
 fn open_direct(path: &std::path::Path) -> Appender {
     open_opts(
@@ -89,14 +101,7 @@ fn without_a_spool_an_acknowledged_event_is_committed() {
 fn prespool_makes_the_queue_durable_before_anyone_waits() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
-    let a = open_opts(
-        &path,
-        AppenderOptions {
-            lazy: std::time::Duration::from_secs(3600),
-            spooled_for: std::time::Duration::from_secs(3600),
-            ..AppenderOptions::default()
-        },
-    );
+    let a = open_unhurried(&path);
     let t = a.append(event(0, OffsetDateTime::now_utc())).unwrap();
     assert!(a.poll_ticket(t).is_none(), "queued, not durable yet");
     a.prespool();
@@ -146,15 +151,7 @@ fn prespool_makes_the_queue_durable_before_anyone_waits() {
 fn with_the_spool_an_acknowledged_event_is_spooled_then_committed_and_the_file_goes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit.db");
-    // Nothing commits on its own for an hour: what is acknowledged is only in the spool.
-    let a = open_opts(
-        &path,
-        AppenderOptions {
-            lazy: std::time::Duration::from_secs(3600),
-            spooled_for: std::time::Duration::from_secs(3600),
-            ..AppenderOptions::default()
-        },
-    );
+    let a = open_unhurried(&path);
     for i in 0..10 {
         let t = a.append(event(i, OffsetDateTime::now_utc())).unwrap();
         block_on(a.acked(t)).unwrap();
