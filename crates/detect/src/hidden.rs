@@ -517,7 +517,44 @@ fn scan_markdown_comments(
     hits: &mut Vec<Hit>,
     payloads: &mut Vec<Payload>,
 ) {
-    let Some(re) = MARKDOWN_COMMENT.as_ref() else {
+    let found = Found {
+        kind: "markdown-comment",
+        cue: ("markdown-comment", (5, 1)),
+        span_to_body_end: false,
+    };
+    read_hidden(
+        MARKDOWN_COMMENT.as_ref(),
+        &found,
+        text,
+        scope,
+        hits,
+        payloads,
+    );
+}
+
+/// What [`read_hidden`] reports for one kind of hiding construct.
+struct Found {
+    /// The payload kind.
+    kind: &'static str,
+    /// The weak cue for each construct, with its (poisoning, output) weights.
+    cue: (&'static str, (u8, u8)),
+    /// The finding ends where the text does (an element's closing tag may be far), else
+    /// where the match does.
+    span_to_body_end: bool,
+}
+
+/// Each match of `re` (its text in group 1 or 2): the cue, `order-in-hidden-text` when the
+/// text holds an order, and the text as a payload to analyze again. A pattern that failed to
+/// build fails closed.
+fn read_hidden(
+    re: Option<&Regex>,
+    found: &Found,
+    text: &str,
+    scope: Scope,
+    hits: &mut Vec<Hit>,
+    payloads: &mut Vec<Payload>,
+) {
+    let Some(re) = re else {
         hits.push(hit("rules-unavailable", (10, 10), scope, 0, 0));
         return;
     };
@@ -532,14 +569,19 @@ fn scan_markdown_comments(
         if inner.is_empty() {
             continue;
         }
-        let (start, end) = (all.start(), all.end());
-        hits.push(hit("markdown-comment", (5, 1), scope, start, end));
+        let end = if found.span_to_body_end {
+            body.end()
+        } else {
+            all.end()
+        };
+        let start = all.start();
+        hits.push(hit(found.cue.0, found.cue.1, scope, start, end));
         if has_order_sentence(inner) {
             hits.push(hit("order-in-hidden-text", (10, 10), scope, start, end));
         }
         if payloads.len() < MAX_BLOBS {
             payloads.push(Payload {
-                kind: "markdown-comment",
+                kind: found.kind,
                 start,
                 end,
                 text: inner.to_owned(),
@@ -552,36 +594,12 @@ fn scan_markdown_comments(
 /// templates all the time); its text is analyzed again like a comment body, and an order in it
 /// (a sentence that opens with an order verb) decides: nobody but the model reads it.
 fn scan_css_hidden(text: &str, scope: Scope, hits: &mut Vec<Hit>, payloads: &mut Vec<Payload>) {
-    let Some(re) = HIDDEN_ELEMENT.as_ref() else {
-        // Fail closed if the pattern ever fails to build.
-        hits.push(hit("rules-unavailable", (10, 10), scope, 0, 0));
-        return;
+    let found = Found {
+        kind: "css-hidden-html",
+        cue: ("css-hidden-text", (3, 1)),
+        span_to_body_end: true,
     };
-    for (n, c) in re.captures_iter(text).enumerate() {
-        if n >= MAX_BLOBS {
-            break;
-        }
-        let (Some(all), Some(body)) = (c.get(0), c.get(1)) else {
-            continue;
-        };
-        let inner = body.as_str().trim();
-        if inner.is_empty() {
-            continue;
-        }
-        let (start, end) = (all.start(), body.end());
-        hits.push(hit("css-hidden-text", (3, 1), scope, start, end));
-        if has_order_sentence(inner) {
-            hits.push(hit("order-in-hidden-text", (10, 10), scope, start, end));
-        }
-        if payloads.len() < MAX_BLOBS {
-            payloads.push(Payload {
-                kind: "css-hidden-html",
-                start,
-                end,
-                text: inner.to_owned(),
-            });
-        }
-    }
+    read_hidden(HIDDEN_ELEMENT.as_ref(), &found, text, scope, hits, payloads);
 }
 
 /// Bytes of a base64 (standard or URL-safe) or hex run, as a table: [`scan_blobs`] looks at
