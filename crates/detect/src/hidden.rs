@@ -413,11 +413,11 @@ const HIDING_MARKS: &[&str] = &[
 /// An HTML element that a browser does not show: `display:none`, `visibility:hidden`,
 /// `font-size:0`, `opacity:0`, transparent text, white on white or black on black, pushed far
 /// off screen, or the `hidden` attribute; group 1 is
-/// its text up to the next tag (no backreferences in a linear-time regex, so nested markup
+/// its text up to the next tag (read again up to [`MAX_BLOB`] characters; no backreferences in a linear-time regex, so nested markup
 /// ends the text early, which only shortens what is read again).
 static HIDDEN_ELEMENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)<[a-z][a-z0-9-]*\b[^<>]*?(?:\bstyle\s*=\s*[\"'](?:[^\"'<>]*?[;\s])?color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^\"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*[\"'][^\"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^\"'<>]*?[;\s]color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*[\"'](?:[^\"'<>]*?[;\s])?color\s*:\s*(?:#000(?:000)?\b|black\b)[^\"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*[\"'][^\"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^\"'<>]*?[;\s]color\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*["'][^"'<>]*?(?:color\s*:\s*transparent|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|["'])|opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|["'])|(?:left|top|text-indent)\s*:\s*-\d{3,}(?:px|em)?)[^<>]*>|\shidden(?:\s*=\s*["']?[^\s>"']*["']?)?(?:\s[^<>]*)?/?>)([^<]{1,4096})"#,
+        r#"(?i)<[a-z][a-z0-9-]*\b[^<>]*?(?:\bstyle\s*=\s*[\"'](?:[^\"'<>]*?[;\s])?color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^\"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*[\"'][^\"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^\"'<>]*?[;\s]color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*[\"'](?:[^\"'<>]*?[;\s])?color\s*:\s*(?:#000(?:000)?\b|black\b)[^\"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*[\"'][^\"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^\"'<>]*?[;\s]color\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*["'][^"'<>]*?(?:color\s*:\s*transparent|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|["'])|opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|["'])|(?:left|top|text-indent)\s*:\s*-\d{3,}(?:px|em)?)[^<>]*>|\shidden(?:\s*=\s*["']?[^\s>"']*["']?)?(?:\s[^<>]*)?/?>)([^<]+)"#,
     )
     .ok()
 });
@@ -507,7 +507,7 @@ fn has_order_sentence(text: &str) -> bool {
 /// `[//]: # (text)`, `[comment]: <> (text)`, `[x]: # "text"`. Group 1 or 2 is the text.
 static MARKDOWN_COMMENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"(?m)^[ \t]{0,3}\[[^\]\n]{0,100}\]:[ \t]*(?:#|<>|<#>)[ \t]*(?:\(([^\n]{1,4096})\)|"([^"\n]{1,4096})")[ \t]*\r?$"#,
+        r#"(?m)^[ \t]{0,3}\[[^\]\n]{0,100}\]:[ \t]*(?:#|<>|<#>)[ \t]*(?:\(([^\n]+)\)|"([^"\n]+)")[ \t]*\r?$"#,
     )
     .ok()
 });
@@ -568,7 +568,8 @@ fn read_hidden(
         let (Some(all), Some(body)) = (c.get(0), c.get(1).or_else(|| c.get(2))) else {
             continue;
         };
-        let inner = body.as_str().trim();
+        // read at most a blob's worth of the text again
+        let inner: String = body.as_str().trim().chars().take(MAX_BLOB).collect();
         if inner.is_empty() {
             continue;
         }
@@ -579,7 +580,7 @@ fn read_hidden(
         };
         let start = all.start();
         hits.push(hit(found.cue.0, found.cue.1, scope, start, end));
-        if has_order_sentence(inner) {
+        if has_order_sentence(&inner) {
             hits.push(hit("order-in-hidden-text", (10, 10), scope, start, end));
         }
         if payloads.len() < MAX_BLOBS {
@@ -587,7 +588,7 @@ fn read_hidden(
                 kind: found.kind,
                 start,
                 end,
-                text: inner.to_owned(),
+                text: inner,
             });
         }
     }
