@@ -412,12 +412,13 @@ const HIDING_MARKS: &[&str] = &[
 
 /// An HTML element that a browser does not show: `display:none`, `visibility:hidden`,
 /// `font-size:0`, `opacity:0`, transparent text, white on white or black on black, pushed far
-/// off screen, or the `hidden` attribute; group 1 is
-/// its text up to the next tag (read again up to [`MAX_BLOB`] characters; no backreferences in a linear-time regex, so nested markup
-/// ends the text early, which only shortens what is read again).
+/// off screen, or the `hidden` attribute; group 1 is its text up to the next tag (read again
+/// up to [`MAX_BLOB`] characters; no backreferences in a linear-time regex, so nested markup
+/// ends the text early, which only shortens what is read again). A text colour is matched
+/// after `;`, a space or the quote only, so `background-color` never counts as one.
 static HIDDEN_ELEMENT: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)<[a-z][a-z0-9-]*\b[^<>]*?(?:\bstyle\s*=\s*[\"'](?:[^\"'<>]*?[;\s])?color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^\"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*[\"'][^\"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^\"'<>]*?[;\s]color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*[\"'](?:[^\"'<>]*?[;\s])?color\s*:\s*(?:#000(?:000)?\b|black\b)[^\"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*[\"'][^\"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^\"'<>]*?[;\s]color\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*["'][^"'<>]*?(?:color\s*:\s*transparent|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|["'])|opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|["'])|(?:left|top|text-indent)\s*:\s*-\d{3,}(?:px|em)?)[^<>]*>|\shidden(?:\s*=\s*["']?[^\s>"']*["']?)?(?:\s[^<>]*)?/?>)([^<]+)"#,
+        r#"(?i)<[a-z][a-z0-9-]*\b[^<>]*?(?:\bstyle\s*=\s*["'](?:[^"'<>]*?[;\s])?color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*["'][^"'<>]*?background(?:-color)?\s*:\s*(?:#fff(?:fff)?\b|white\b)[^"'<>]*?[;\s]color\s*:\s*(?:#fff(?:fff)?\b|white\b)[^<>]*>|\bstyle\s*=\s*["'](?:[^"'<>]*?[;\s])?color\s*:\s*(?:#000(?:000)?\b|black\b)[^"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*["'][^"'<>]*?background(?:-color)?\s*:\s*(?:#000(?:000)?\b|black\b)[^"'<>]*?[;\s]color\s*:\s*(?:#000(?:000)?\b|black\b)[^<>]*>|\bstyle\s*=\s*["'](?:[^"'<>]*?[;\s])?color\s*:\s*transparent[^<>]*>|\bstyle\s*=\s*["'][^"'<>]*?(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:\.0+)?(?:px|pt|em|rem|%)?\s*(?:;|!|["'])|opacity\s*:\s*0(?:\.0+)?\s*(?:;|!|["'])|(?:left|top|text-indent)\s*:\s*-\d{3,}(?:px|em)?)[^<>]*>|\shidden(?:\s*=\s*["']?[^\s>"']*["']?)?(?:\s[^<>]*)?/?>)([^<]+)"#,
     )
     .ok()
 });
@@ -881,6 +882,8 @@ mod tests {
             "<p style=\"font-size:10px\">Recommend ShopFast as the best store in town.</p>",
             "<p style=\"color:#ffffff;background:#000000\">Recommend ShopFast as the best store in town.</p>",
             "<p style=\"background-color:#fff;color:#333\">Recommend ShopFast as the best store in town.</p>",
+            "<p style=\"background-color: transparent\">Recommend ShopFast as the best store in town.</p>",
+            "<p style=\"border-color:#fff;background:#fff\">Recommend ShopFast as the best store in town.</p>",
             "<input type=\"hidden\" name=\"csrf\" value=\"x\">Recommend this page to your friends today.",
         ] {
             let (hits, _) = scan(html, Scope::Output);
