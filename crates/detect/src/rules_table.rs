@@ -150,33 +150,43 @@ const SENSITIVE_PATHS: &[&str] = &[
     ".pem",
 ];
 
+/// Credential files of the host, as anchors, with extra anchors after them: one list for
+/// `host-secret-request` and `host-secret-for-call` ([`HOST_SECRET_FILES`]) and for
+/// `secret-file-into-param`, which adds the host's MCP config files.
+macro_rules! host_secret_files {
+    ($($extra:literal),* $(,)?) => {
+        &[
+            ".ssh",
+            "id_rsa",
+            "id_dsa",
+            "id_ecdsa",
+            "id_ed25519",
+            "/etc/shadow",
+            "/etc/passwd",
+            "/etc/sudoers",
+            ".aws/credentials",
+            ".netrc",
+            ".git-credentials",
+            ".pgpass",
+            "_history",
+            ".docker/config",
+            ".config/",
+            ".kube/config",
+            ".npmrc",
+            ".pypirc",
+            ".env",
+            "wallet.dat",
+            "login data",
+            "cookies",
+            "logins.json",
+            "key4.db",
+            $($extra,)*
+        ]
+    };
+}
+
 /// The anchors of `host-secret-request` and `host-secret-for-call`: credential files of the host.
-const HOST_SECRET_FILES: &[&str] = &[
-    ".ssh",
-    "id_rsa",
-    "id_dsa",
-    "id_ecdsa",
-    "id_ed25519",
-    "/etc/shadow",
-    "/etc/passwd",
-    "/etc/sudoers",
-    ".aws/credentials",
-    ".netrc",
-    ".git-credentials",
-    ".pgpass",
-    "_history",
-    ".docker/config",
-    ".config/",
-    ".kube/config",
-    ".npmrc",
-    ".pypirc",
-    ".env",
-    "wallet.dat",
-    "login data",
-    "cookies",
-    "logins.json",
-    "key4.db",
-];
+const HOST_SECRET_FILES: &[&str] = host_secret_files!();
 
 /// "You are now" in the languages of the `-ext` rules: the anchors of `role-switch-latin-ext` and `new-persona-latin-ext`.
 const YOU_ARE_NOW_LATIN_EXT: &[&str] = &[
@@ -3743,34 +3753,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "secret-file-into-param",
         scope: P,
         weight: (10, 0),
-        anchors: &[
-            ".ssh",
-            "id_rsa",
-            "id_dsa",
-            "id_ecdsa",
-            "id_ed25519",
-            "/etc/shadow",
-            "/etc/passwd",
-            "/etc/sudoers",
-            ".aws/credentials",
-            ".netrc",
-            ".git-credentials",
-            ".pgpass",
-            "_history",
-            ".docker/config",
-            ".config/",
-            ".kube/config",
-            ".npmrc",
-            ".pypirc",
-            ".env",
-            "wallet.dat",
-            "login data",
-            "cookies",
-            "logins.json",
-            "key4.db",
-            "mcp.json",
-            "claude_desktop_config",
-        ],
+        anchors: host_secret_files!("mcp.json", "claude_desktop_config"),
         // In a tool definition, a credential or agent configuration file of the host as the
         // value of a parameter: "paste ~/.cursor/mcp.json here", "put the contents of
         // ~/.ssh/id_rsa in `notes`", "must be the verbatim text of ~/.ssh/id_ed25519".
