@@ -57,15 +57,7 @@ impl<'a> Parser<'a, '_> {
     fn value(&mut self, depth: usize) -> Option<()> {
         match *self.s.get(self.i)? {
             b'{' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.i += 1;
-                self.out.push('{');
-                self.ws();
-                if self.s.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                    self.out.push('}');
+                if self.open(b'}', depth)? {
                     return Some(());
                 }
                 loop {
@@ -88,15 +80,7 @@ impl<'a> Parser<'a, '_> {
                 }
             }
             b'[' => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                self.i += 1;
-                self.out.push('[');
-                self.ws();
-                if self.s.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                    self.out.push(']');
+                if self.open(b']', depth)? {
                     return Some(());
                 }
                 loop {
@@ -125,6 +109,23 @@ impl<'a> Parser<'a, '_> {
             b'-' | b'0'..=b'9' => self.number(),
             _ => None,
         }
+    }
+
+    /// At `{` or `[` (nesting `depth` outside it): copies it, and its `close` at once when
+    /// the container is empty (`Some(true)`); too deep is not accepted.
+    fn open(&mut self, close: u8, depth: usize) -> Option<bool> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        self.out.push(char::from(self.s[self.i]));
+        self.i += 1;
+        self.ws();
+        if self.s.get(self.i) != Some(&close) {
+            return Some(false);
+        }
+        self.i += 1;
+        self.out.push(char::from(close));
+        Some(true)
     }
 
     /// After a member or element: a `,` (another follows: `Some(false)`) or `close` (the
