@@ -25,7 +25,9 @@ pub fn write(v: &Value, out: &mut String) {
 /// for every record on the commit path).
 fn write_bytes(v: &Value, out: &mut Vec<u8>) {
     match v {
-        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+        // strings through the one escaper the event writer and object keys use
+        Value::String(text) => escape(text, out),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {
             // serde_json's compact form of a scalar is already canonical; writing into a Vec
             // cannot fail.
             let _ = serde_json::to_writer(&mut *out, v);
