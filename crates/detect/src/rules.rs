@@ -10,6 +10,7 @@
 //! matched reach [`THRESHOLD`]; strong rules weigh the whole threshold alone, weak cues (an
 //! `<important>` tag, a URL in a description, urgency) only count together.
 
+mod cover;
 pub(crate) mod lanes;
 
 use std::cell::RefCell;
@@ -82,13 +83,28 @@ static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(|| compile(crate::ru
 static COMPILED_RAW: LazyLock<Option<Compiled>> =
     LazyLock::new(|| compile(crate::rules_table::RAW_RULES));
 
+/// The anchors a rule is gated on: the hand-written ones, plus the literals that the
+/// alternatives of its pattern which hold none of them are sure to contain
+/// ([`cover::missing_anchors`]), unless the only such literal is a common short word (that
+/// would run the rule around nearly every line). A pattern with a branch that holds no literal
+/// at all keeps its hand-written anchors (the test `every_match_of_every_rule_holds_an_anchor`
+/// keeps that from shipping).
+fn effective_anchors(rule: &Rule) -> Vec<String> {
+    let mut anchors: Vec<String> = rule.anchors.iter().map(|a| (*a).to_owned()).collect();
+    if let Some(extra) = cover::missing_anchors(&ascii_classes(&expand(rule.pattern)), rule.anchors)
+    {
+        anchors.extend(extra.strong);
+    }
+    anchors
+}
+
 /// The distinct anchors of `rules`, and for each the rules that own it.
-fn anchors_of(rules: &[Rule]) -> (Vec<&'static str>, Vec<Vec<usize>>) {
-    let mut anchors: Vec<&'static str> = Vec::new();
+fn anchors_of(rules: &[Rule]) -> (Vec<String>, Vec<Vec<usize>>) {
+    let mut anchors: Vec<String> = Vec::new();
     let mut owners: Vec<Vec<usize>> = Vec::new();
     for (i, r) in rules.iter().enumerate() {
-        for a in r.anchors {
-            match anchors.iter().position(|x| x == a) {
+        for a in effective_anchors(r) {
+            match anchors.iter().position(|x| *x == a) {
                 Some(p) => owners[p].push(i),
                 None => {
                     anchors.push(a);
@@ -407,6 +423,57 @@ pub(crate) fn to_original(n: &Normalized, hits: &mut [Hit]) {
 mod tests {
     use super::*;
     use crate::rules_table::{RAW_RULES, RULES};
+
+    #[test]
+    fn every_match_of_every_rule_holds_an_anchor() {
+        // Random matches of every pattern: each must hold one of the anchors the rule is
+        // gated on, or it could only be found by luck (another anchor nearby). The one
+        // exception is a branch only a short literal could gate (`cover::Missing::weak`): such
+        // a match must hold that word, which proves the analysis right about it, and the
+        // number of rules with such branches must not grow unnoticed.
+        let mut bad = Vec::new();
+        let mut checked = 0usize;
+        let mut weak_rules = 0usize;
+        for r in RULES.iter().chain(RAW_RULES) {
+            let pattern = ascii_classes(&expand(r.pattern));
+            let Some(missing) = cover::missing_anchors(&pattern, r.anchors) else {
+                panic!(
+                    "rule {} has a branch without any literal to gate it on",
+                    r.id
+                );
+            };
+            weak_rules += usize::from(!missing.weak.is_empty());
+            let anchors = effective_anchors(r);
+            let re = build_regex(r.pattern).expect("compiles");
+            for seed in 1..=300u64 {
+                let Some(w) = cover::sample(&pattern, seed * 7919) else {
+                    continue;
+                };
+                let Some(m) = re.find(&w) else {
+                    continue; // a look-around the sampler ignores failed
+                };
+                checked += 1;
+                let holds = |set: &[String]| set.iter().any(|a| m.as_str().contains(a.as_str()));
+                if !holds(&anchors) && !holds(&missing.weak) {
+                    bad.push(format!("{}: {:?}", r.id, m.as_str()));
+                }
+            }
+        }
+        assert!(
+            checked > 20_000,
+            "only {checked} samples matched their regex"
+        );
+        assert!(bad.is_empty(), "matches without an anchor: {bad:#?}");
+        assert!(
+            weak_rules <= WEAKLY_GATED_RULES,
+            "{weak_rules} rules have branches only a short literal could gate (was \\
+             {WEAKLY_GATED_RULES}): give the new ones a distinctive hand-written anchor"
+        );
+    }
+
+    /// Rules with a branch that only a literal shorter than `cover::MIN_STRONG` could gate
+    /// (2026-11-22): a ratchet, so that new rules come with distinctive anchors.
+    const WEAKLY_GATED_RULES: usize = 176;
 
     #[test]
     fn every_rule_compiles_and_has_anchors() {
