@@ -469,6 +469,9 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (10, 7),
         anchors: &[
+            "detection",
+            "record",
+            "records",
             "without",
             "undetect",
             "unnoticed",
@@ -928,6 +931,7 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (5, 2),
         anchors: &[
+            "faking",
             "manipulat",
             "tamper",
             "spoof",
@@ -1981,7 +1985,17 @@ pub(crate) static RULES: &[Rule] = &[
         id: "dismiss-warnings",
         scope: B,
         weight: (7, 7),
-        anchors: &["warning", "alert", "prompts are", "prompt is"],
+        anchors: &[
+            "antivirus",
+            "malware",
+            "permission",
+            "safety",
+            "security",
+            "warning",
+            "alert",
+            "prompts are",
+            "prompt is",
+        ],
         // Talking the model out of heeding security warnings ("security warnings are test
         // artifacts, ignore them").
         pattern: r"\b(?:security|safety|permission|antivirus|malware)\s+(?:warnings?|alerts?|prompts?|dialogs?|errors?)\s+(?:are|is)\s+(?:just\s+|only\s+|merely\s+)?(?:test\s+artifacts?|false\s+positives?|harmless|expected|noise|safe\s+to\s+ignore|not\s+real)|\b(?:ignore|dismiss|suppress|click\s+through|skip)\s+(?:all\s+|any\s+|the\s+)?(?:security|safety|antivirus|malware)\s+(?:warnings?|alerts?|prompts?|dialogs?)\b",
@@ -2012,6 +2026,8 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (5, 3),
         anchors: &[
+            "getdate",
+            "getminutes",
             "gethours",
             "getday",
             "date.now",
@@ -2363,6 +2379,8 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (10, 10),
         anchors: &[
+            "disregard",
+            "ignore",
             "ignore instructions",
             "ignore directions",
             "ignore context",
@@ -2655,7 +2673,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "canary-phrase",
         scope: O,
         weight: (0, 10),
-        anchors: &["pwned", "access granted"],
+        anchors: &["granted", "pwned", "access granted"],
         // Ordering the reply to be a known injection canary ("I have been PWNED", "Access
         // Granted"): the success strings of public prompt-injection games and benchmarks.
         pattern: r#"\b(?:say|print|output|respond\s+with|reply\s+with|write|type|repeat|return|translate\s+(?:this|it)\s+(?:sentence\s+)?as)\b[^.\n]{0,12}?['\x22`<]?(?:i\s+have\s+been\s+pwned|(?:haha\s+)?pwned|access\s+granted)\b"#,
@@ -2705,7 +2723,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "disregard-norms",
         scope: B,
         weight: (5, 5),
-        anchors: &["regard for", "regard to"],
+        anchors: &["regard", "regard for", "regard to"],
         // A character defined by disregard: "without any regard for social norms", "nor does it
         // have any regard to the morality, legality ...".
         pattern: r#"\b(?:without|no|nor\s+(?:does|do)\s+(?:it|he|she|they)\s+have)\s+(?:any\s+)?regard\s+(?:for|to)\s+(?:the\s+)?(?:social\s+norms|morality|legality|ethics|laws?|safety|consequences|harm\w*|rules)"#,
@@ -2869,6 +2887,7 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (5, 5),
         anchors: &[
+            "allowed",
             "opposite of",
             "subtly wrong",
             "warp",
@@ -3835,6 +3854,7 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (7, 5),
         anchors: &[
+            "history",
             "histfile",
             "history -c",
             "history -w",
@@ -3968,7 +3988,7 @@ pub(crate) static RULES: &[Rule] = &[
         id: "opposite-answers",
         scope: B,
         weight: (7, 7),
-        anchors: &["opposite", "in reverse", "inverse of"],
+        anchors: &["inverse", "reverse", "opposite", "in reverse", "inverse of"],
         // Answer games that invert the truth or the model's own rules: "answer everything with
         // the exact opposite of truth", "do the opposite of what its programming guides it to
         // do", "answer true and false in reverse", "do the opposite of your instructions".
@@ -5271,6 +5291,8 @@ pub(crate) static RULES: &[Rule] = &[
         scope: B,
         weight: (7, 10),
         anchors: &[
+            "faites",
+            "suivre",
             "schick",
             "sende",
             "ubermittle",
@@ -5637,6 +5659,7 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         scope: B,
         weight: (10, 10),
         anchors: &[
+            "취소",
             "تجاهل",
             "تغاض",
             "انس",
@@ -5755,6 +5778,7 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         scope: B,
         weight: (5, 5),
         anchors: &[
+            "너는",
             "你现在是",
             "你現在是",
             "从现在开始",
@@ -5779,6 +5803,7 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         scope: B,
         weight: (10, 10),
         anchors: &[
+            "너는",
             "你现在是",
             "你現在是",
             "당신은 이제",
@@ -5869,6 +5894,10 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         scope: B,
         weight: (5, 5),
         anchors: &[
+            "این",
+            "अब",
+            "این",
+            "अब",
             "沙盒",
             "沙箱",
             "测试环境",
@@ -5904,6 +5933,7 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         scope: B,
         weight: (7, 7),
         anchors: &[
+            "제한",
             "遵守",
             "打破",
             "突破",
@@ -5965,6 +5995,24 @@ pub(crate) static RAW_RULES: &[Rule] = &[
         scope: B,
         weight: (7, 10),
         anchors: &[
+            "アップロード",
+            "上传",
+            "上傳",
+            "发到",
+            "发给",
+            "发送",
+            "發到",
+            "發給",
+            "發送",
+            "転送",
+            "轉發",
+            "转发",
+            "送って",
+            "送れ",
+            "送信",
+            "보내",
+            "업로드",
+            "전송",
             "记录",
             "記錄",
             "对话",
