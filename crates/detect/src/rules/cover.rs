@@ -387,3 +387,79 @@ pub(crate) fn sample(pattern: &str, seed: u64) -> Option<String> {
     gen(&h, &mut Rng(seed | 1), &mut out);
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn missing(pattern: &str, anchors: &[&str]) -> (Vec<String>, Vec<String>) {
+        let m = missing_anchors(pattern, anchors).expect("has literals");
+        (m.strong, m.weak)
+    }
+
+    #[test]
+    fn a_branch_the_anchors_cover_needs_nothing() {
+        assert_eq!(
+            missing(
+                r"\b(?:ignore|disregard)\s+previous",
+                &["ignore", "disregard"]
+            ),
+            (vec![], vec![])
+        );
+        // an anchor inside a longer literal covers it
+        assert_eq!(missing(r"ignored\w*", &["ignor"]), (vec![], vec![]));
+    }
+
+    #[test]
+    fn an_uncovered_branch_gets_its_most_selective_literal() {
+        // "ignore" covers nothing of the second branch; its longest sure literal is taken
+        let (strong, weak) = missing(
+            r"\bignore\s+all|\bsupersede\s+the\s+instructions",
+            &["ignore"],
+        );
+        assert_eq!(strong, vec!["instructions".to_owned()]);
+        assert!(weak.is_empty());
+    }
+
+    #[test]
+    fn short_literals_are_weak_and_not_added() {
+        let (strong, weak) = missing(r"\bi\s+am\s+root\b", &["admin"]);
+        assert!(strong.is_empty());
+        assert!(weak.iter().all(|w| w.trim().len() < MIN_STRONG), "{weak:?}");
+        assert!(!weak.is_empty());
+    }
+
+    #[test]
+    fn optional_parts_and_classes_are_accounted_for() {
+        // `s?` and a small class are finite: every string of the run must hold an anchor
+        assert_eq!(missing(r"passwords?", &["password"]), (vec![], vec![]));
+        let (strong, weak) = missing(r"api[ _-]keys?", &["api_key"]);
+        // "api key" and "api-key" are not covered by "api_key": the run's other strings are
+        // what is missing (short, so weak)
+        assert!(strong.is_empty());
+        assert!(weak.iter().any(|w| w == "api key") && weak.iter().any(|w| w == "api-keys"));
+        assert!(!weak.iter().any(|w| w.contains("api_key")), "{weak:?}");
+        // an optional literal is no gate: the one after it must be used
+        let (strong, _) = missing(r"(?:credential\s+)?harvesting", &["credential"]);
+        assert_eq!(strong, vec!["harvesting".to_owned()]);
+    }
+
+    #[test]
+    fn a_branch_without_any_literal_is_reported() {
+        assert!(missing_anchors(r"\w+@\w+\.com|[a-z]{12}", &["@"]).is_none());
+        assert!(missing_anchors(r"(unbalanced", &["x"]).is_none());
+    }
+
+    #[test]
+    fn samples_match_their_pattern_and_differ_by_seed() {
+        let pattern = r"(?:send|mail)\s+(?:the\s+)?(?:keys?|tokens?)\s+to\s+[a-z]{3,8}\.com";
+        let re = regex::Regex::new(pattern).expect("compiles");
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 1..=50u64 {
+            let s = sample(pattern, seed * 7919).expect("parses");
+            assert!(re.is_match(&s), "{s:?}");
+            seen.insert(s);
+        }
+        assert!(seen.len() > 10, "only {} distinct samples", seen.len());
+    }
+}
