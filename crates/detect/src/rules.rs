@@ -386,15 +386,34 @@ fn negated_before(text: &str, at: usize) -> bool {
     let clause = before
         .rfind(['.', '!', '?', '\n', ';', ','])
         .map_or(before, |i| &before[i + 1..]);
-    let mut words = clause
+    // A negated request governs the order too: "we will never ask you to send your
+    // password", "support does not require anyone to share ...".
+    const ASKERS: &[&str] = &[
+        "ask", "asks", "request", "requests", "require", "requires", "tell", "tells", "expect",
+        "expects", "want", "wants",
+    ];
+    const ASKED: &[&str] = &["you", "anyone", "users", "customers", "people", "them"];
+    let words: Vec<&str> = clause
         .split(|c: char| !c.is_ascii_alphanumeric() && c != '\'')
         .filter(|w| !w.is_empty())
-        .rev();
-    match (words.next(), words.next()) {
-        (Some(last), _) if NEG.contains(&last) => true,
-        (Some(last), Some(prev)) => FILLER.contains(&last) && NEG.contains(&prev),
+        .rev()
+        .take(6)
+        .collect();
+    let negates = |w: &[&str]| match w {
+        [last, ..] if NEG.contains(last) => true,
+        [last, prev, ..] => FILLER.contains(last) && NEG.contains(prev),
         _ => false,
+    };
+    if negates(&words) {
+        return true;
     }
+    // (the match itself may start at the "to", or at "you" for rules whose clause-start
+    // prefix holds those words)
+    let mut k = usize::from(words.first() == Some(&"to"));
+    if words.get(k).is_some_and(|w| ASKED.contains(w)) {
+        k += 1;
+    }
+    words.get(k).is_some_and(|w| ASKERS.contains(w)) && negates(&words[k + 1..])
 }
 
 /// Sum of the weights of the distinct rules in `hits`.

@@ -5364,11 +5364,12 @@ pub(crate) static RULES: &[Rule] = &[
     },
     Rule {
         // Account-threat phishing in data a tool returns (an e-mail, a page): a credential
-        // asked for under a threat to the account or a deadline, in either order: "your
-        // account will be suspended unless you confirm your login details", "verify your
-        // password using this link to avoid losing access", "validate your banking details
-        // within 24 hours or your card will be blocked". Payment and e-mail confirmations
-        // (which real services send) are not among the objects.
+        // asked for under a threat to the account, in either order: "your account will be
+        // suspended unless you confirm your login details", "verify your password using this
+        // link to avoid losing access", "validate your banking details within 24 hours or
+        // your card will be blocked". A deadline alone is not a threat (real notices say
+        // "update your password within 24 hours"), and payment and e-mail confirmations,
+        // which real services send, are not among the objects.
         id: "phishing-account-threat",
         scope: O,
         weight: (0, 10),
@@ -5390,7 +5391,7 @@ pub(crate) static RULES: &[Rule] = &[
             "suspension",
             "within",
         ],
-        pattern: r"\b(?:account|mailbox|access|card|wallet|profile|login)\s+(?:\w+\s+){0,2}?(?:will|may|could|is\s+going\s+to)\s+be\s+(?:permanently\s+)?(?:locked|suspended|closed|blocked|disabled|deactivated|terminated|deleted|frozen|restricted)\b[^.!?\n]{0,80}?\b(?:unless|if\s+you\s+(?:do\s+not|don't|fail\s+to))\s+(?:you\s+)?(?:verify|confirm|validate|update|re-?enter|provide|submit|reset)\s+(?:your\s+)?(?:\w+\s+)?(?:password|passcode|credentials|login(?:\s+(?:details|information|info))?|sign-?in\s+details|banking\s+(?:details|information|credentials)|bank\s+(?:details|credentials)|pin|security\s+(?:questions?|answers?))\b|\b(?:verify|confirm|validate|update|re-?enter|provide|submit)\s+your\s+(?:\w+\s+)?(?:password|passcode|credentials|login(?:\s+(?:details|information|info))?|sign-?in\s+details|banking\s+(?:details|information|credentials)|bank\s+(?:details|credentials)|pin|security\s+(?:questions?|answers?))\b[^.!?\n]{0,80}?\b(?:within\s+\d+\s+(?:minutes?|hours?|days?)|or\s+(?:else\s+)?(?:your\s+)?(?:account|access|card|mailbox|wallet)\s+(?:will|may|could)\s+be\s+(?:permanently\s+)?(?:locked|suspended|closed|blocked|disabled|deactivated|terminated|deleted|frozen|restricted)|to\s+avoid\s+(?:losing\s+access|(?:account\s+)?(?:suspension|closure|deactivation|termination)|(?:your\s+)?account\s+being\s+(?:locked|suspended|closed|blocked|disabled|deactivated)))",
+        pattern: r"\b(?:account|mailbox|access|card|wallet|profile|login)\s+(?:\w+\s+){0,2}?(?:will|may|could|is\s+going\s+to)\s+be\s+(?:permanently\s+)?(?:locked|suspended|closed|blocked|disabled|deactivated|terminated|deleted|frozen|restricted)\b[^.!?\n]{0,80}?\b(?:unless|if\s+you\s+(?:do\s+not|don't|fail\s+to))\s+(?:you\s+)?(?:verify|confirm|validate|update|re-?enter|provide|submit|reset)\s+(?:your\s+)?(?:\w+\s+)?(?:password|passcode|credentials|login(?:\s+(?:details|information|info))?|sign-?in\s+details|banking\s+(?:details|information|credentials)|bank\s+(?:details|credentials)|pin|security\s+(?:questions?|answers?))\b|\b(?:verify|confirm|validate|update|re-?enter|provide|submit)\s+your\s+(?:\w+\s+)?(?:password|passcode|credentials|login(?:\s+(?:details|information|info))?|sign-?in\s+details|banking\s+(?:details|information|credentials)|bank\s+(?:details|credentials)|pin|security\s+(?:questions?|answers?))\b[^.!?\n]{0,80}?\b(?:or\s+(?:else\s+)?(?:your\s+)?(?:account|access|card|mailbox|wallet)\s+(?:will|may|could)\s+be\s+(?:permanently\s+)?(?:locked|suspended|closed|blocked|disabled|deactivated|terminated|deleted|frozen|restricted)|to\s+avoid\s+(?:losing\s+access|(?:account\s+)?(?:suspension|closure|deactivation|termination)|(?:your\s+)?account\s+being\s+(?:locked|suspended|closed|blocked|disabled|deactivated)))",
     },
     Rule {
         // A credential asked for by reply: "reply to this message with your username and
@@ -6962,6 +6963,7 @@ mod tests {
             "Update your payment details within 7 days or your subscription will be cancelled.",
             "To reset your password, click the link below. The link expires within 24 hours.",
             "Employees who share credentials may have their access restricted.",
+            "Your password was changed. If this wasn't you, update your password within 24 hours.",
         ] {
             quiet("phishing-account-threat", t);
         }
@@ -6985,6 +6987,11 @@ mod tests {
             "credential-by-reply",
             "We will never ask you to reply with your password.",
         );
+        // a negated request governs the order it asks for
+        assert!(!malicious_output(
+            "For security, we will never ask you to send us your password or verification code."
+        ));
+        assert!(malicious_output("We ask you to send us your password."));
     }
 
     #[test]
