@@ -988,6 +988,19 @@ pub(super) fn abn(d: &[u8]) -> bool {
     weighted(&v, &[10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19]) % 89 == 0
 }
 
+/// Verhoeff's position permutations: row `i` is row 1 applied `i` times (row 1 is the
+/// permutation (1 5 8 9 4 2 7 0)(3 6)); a unit test derives the table from that.
+const VERHOEFF_PERM: [[u8; 10]; 8] = [
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
+    [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
+    [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
+    [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
+    [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
+    [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
+    [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
+];
+
 /// Verhoeff's dihedral-group check (J. Verhoeff, "Error detecting decimal codes", 1969).
 pub(super) fn verhoeff(d: &[u8]) -> bool {
     const MUL: [[u8; 10]; 10] = [
@@ -1002,19 +1015,9 @@ pub(super) fn verhoeff(d: &[u8]) -> bool {
         [8, 7, 6, 5, 9, 3, 2, 1, 0, 4],
         [9, 8, 7, 6, 5, 4, 3, 2, 1, 0],
     ];
-    const PERM: [[u8; 10]; 8] = [
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
-        [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
-        [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
-        [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-        [9, 4, 5, 3, 1, 2, 8, 7, 6, 0],
-        [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
-        [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
-        [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
-    ];
     let mut c = 0u8;
     for (i, &x) in d.iter().rev().enumerate() {
-        c = MUL[usize::from(c)][usize::from(PERM[i % 8][usize::from(x % 10)])];
+        c = MUL[usize::from(c)][usize::from(VERHOEFF_PERM[i % 8][usize::from(x % 10)])];
     }
     c == 0
 }
@@ -1169,6 +1172,22 @@ pub(super) fn de_tax_id(d: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn verhoeff_permutations_are_powers_of_the_first() {
+        // row i of the table is row 1 applied i times: derived here, not copied
+        let mut row: [u8; 10] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+        for (i, want) in super::VERHOEFF_PERM.iter().enumerate() {
+            assert_eq!(&row, want, "row {i}");
+            row = row.map(|x| super::VERHOEFF_PERM[1][usize::from(x)]);
+        }
+        // published examples: 236 -> check 3, 12345 -> check 1; and an Aadhaar-length number
+        // whose fifth digit from the right meets the row that was wrong before 2026-11-22
+        assert!(super::verhoeff(&[2, 3, 6, 3]));
+        assert!(super::verhoeff(&[1, 2, 3, 4, 5, 1]));
+        assert!(super::verhoeff(&[4, 9, 9, 1, 1, 8, 6, 6, 5, 2, 4, 6]));
+        assert!(!super::verhoeff(&[4, 9, 9, 1, 1, 8, 6, 6, 5, 2, 4, 7]));
+    }
     use super::*;
     use proptest::prelude::*;
 
@@ -1522,7 +1541,7 @@ mod tests {
             [1, 5, 7, 6, 2, 8, 3, 0, 9, 4],
             [5, 8, 0, 3, 7, 9, 6, 1, 4, 2],
             [8, 9, 1, 6, 0, 4, 3, 5, 2, 7],
-            [9, 4, 5, 3, 1, 2, 8, 7, 6, 0],
+            [9, 4, 5, 3, 1, 2, 6, 8, 7, 0],
             [4, 2, 8, 6, 5, 7, 3, 9, 0, 1],
             [2, 7, 9, 3, 8, 0, 6, 4, 1, 5],
             [7, 0, 4, 6, 9, 1, 3, 2, 5, 8],
