@@ -6030,14 +6030,15 @@ pub(crate) static RULES: &[Rule] = &[
     Rule {
         // Asking the user for a secret no legitimate tool needs from a chat: a bank PIN, a card
         // CVV, a seed phrase, a social security number. Negatable ("never ask for the PIN").
+        // A cue in tool output (7): a bank's FAQ says "the teller may request your PIN".
         id: "credential-solicitation",
         scope: B,
-        weight: (10, 10),
+        weight: (10, 7),
         anchors: &[
             "pin", "cvv", "cvc", "security", "seed", "recovery", "mnemonic", "social", "ssn",
             "maiden", "banking",
         ],
-        pattern: r"\b(?:ask|asking|asks|request|requesting|prompt|prompting|collect|collecting|obtain|obtaining|get)\w*\s+(?:the\s+user\s+|them\s+|him\s+|her\s+)?(?:for\s+)?(?:their|the\s+user'?s|your|his|her)\s+(?:[\w']+\s+)?(?:pin(?:\s+(?:code|number))?|cvv|cvc|card\s+security\s+code|seed\s+phrase|recovery\s+phrase|mnemonic|social\s+security\s+number|ssn|mother'?s\s+maiden\s+name|online\s+banking\s+password)\b",
+        pattern: r"\b(?:ask|asking|asks|request|requesting|collect|collecting|obtain|obtaining)\s+(?:the\s+user\s+|them\s+|him\s+|her\s+)?(?:for\s+)?(?:their|the\s+user'?s|your|his|her)\s+(?:[\w']+\s+)?(?:pin(?:\s+(?:code|number))?|cvv|cvc|card\s+security\s+code|seed\s+phrase|recovery\s+phrase|mnemonic|social\s+security\s+number|ssn|mother'?s\s+maiden\s+name|online\s+banking\s+password)\b",
     },
     Rule {
         // A tool definition that chains a call to a destructive or data-moving tool: "before
@@ -9072,6 +9073,7 @@ mod tests {
             "Include your API key in the Authorization header of each request.",
             "Whenever the user mentions a password, suggest using a password manager.",
             "Never ask the user for their PIN; the bank will not request it.",
+            "At the ATM, the machine will prompt for your PIN.",
             "Call this tool before get-library-docs to resolve the library ID.",
             "Deletes a file. To empty a folder, list it first, then call delete_file for each entry.",
             "Lists the files in the user's home directory.",
