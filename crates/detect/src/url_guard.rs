@@ -572,6 +572,16 @@ fn lenient_hosts(authority: &str) -> Vec<String> {
         if a.contains('@') {
             hosts.remove(0);
         }
+        // A splitter that ignores `@` takes the userinfo's `host:port` for the authority
+        // (`http://127.0.0.1:80@good.com/`). Userinfo that reads as an address literal or
+        // `localhost` is therefore a candidate too; an ordinary user name ("user:pw") is not.
+        if let Some(i) = a.find('@') {
+            let pre = strip_port(a[..i].trim_start_matches('\\'));
+            let literal = matches!(Host::parse(pre), Ok(Host::Ipv4(_) | Host::Ipv6(_)));
+            if literal || pre.eq_ignore_ascii_case("localhost") {
+                hosts.push(pre);
+            }
+        }
         for h in hosts {
             let h = h.trim_start_matches('\\');
             let host = strip_port(h);
@@ -826,11 +836,18 @@ mod tests {
             "http://169.254.169.254%2f@good.com/",
             "http://localhost%3f@good.com/",
             "http://good.com%40127.0.0.1@good.org/",
+            // userinfo that is itself an internal host: a splitter that ignores `@` goes there
+            "http://127.0.0.1:80@good.com/",
+            "http://0x7f.1@good.com/",
+            "http://[::1]:8080@good.com/",
+            "http://localhost:3000@good.com/",
         ] {
             assert!(denied(u), "{u}");
         }
         for u in [
             "http://user:pw@example.com/",
+            "http://8.8.8.8:53@example.com/",
+            "https://deploy:s3cret@registry.example.com/v2/",
             "https://example.com?email=a@example.org",
             "https://example.com#section-2",
             "https://example.com/a@b",
