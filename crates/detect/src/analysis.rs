@@ -12,6 +12,10 @@ use crate::rules::{self, Hit, Scope};
 const MAX_DEPTH: u8 = 2;
 /// Score a recovered payload needs before its hiding place counts as an attack on its own.
 const PAYLOAD_SCORE: u32 = 5;
+/// Cues that are what such hiding places ordinarily hold, so they do not make a payload an
+/// attack on their own: a developer's `<!-- TODO: move the footer links -->` is in every other
+/// web page. They still count, with their weights, toward the text's score.
+const ORDINARY_IN_HIDING: &[&str] = &["planted-todo"];
 
 /// The analyzers' judgement of one text or tool definition.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -61,7 +65,12 @@ fn analyze_depth(text: &str, scope: Scope, depth: u8) -> Vec<Hit> {
             if inner.is_empty() {
                 continue;
             }
-            let inner_score = rules::score(&inner);
+            let telling: Vec<Hit> = inner
+                .iter()
+                .filter(|h| !ORDINARY_IN_HIDING.contains(&h.rule))
+                .cloned()
+                .collect();
+            let inner_score = rules::score(&telling);
             // Inner findings point at the hiding construct: offsets inside decoded text
             // mean nothing in the original.
             for h in &inner {

@@ -71,6 +71,9 @@ struct Compiled {
     negatable: Vec<bool>,
     /// Per rule: the veto of [`crate::rules_table::VETOES`], if it has one.
     vetoes: Vec<Option<Regex>>,
+    /// Per rule: the veto of [`crate::rules_table::TAIL_VETOES`], read on the rest of the
+    /// match's sentence.
+    tail_vetoes: Vec<Option<(Regex, Regex)>>,
 }
 
 /// Bytes of context on each side of an anchor in which a rule's regex runs.
@@ -131,6 +134,12 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             vetoes[i] = Some(build_regex(pattern).ok()?);
         }
     }
+    let mut tail_vetoes: Vec<Option<(Regex, Regex)>> = vec![None; rules.len()];
+    for (id, head, tail) in crate::rules_table::TAIL_VETOES {
+        if let Some(i) = rules.iter().position(|r| r.id == *id) {
+            tail_vetoes[i] = Some((build_regex(head).ok()?, build_regex(tail).ok()?));
+        }
+    }
     // A full DFA: with several hundred anchors an NFA is slower, and this one automaton
     // pass over every text is most of the cost on benign input.
     let ac = lanes::build(&anchors, false)?;
@@ -143,6 +152,7 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             .map(|r| crate::rules_table::NEGATABLE.contains(&r.id))
             .collect(),
         vetoes,
+        tail_vetoes,
     })
 }
 
@@ -339,6 +349,13 @@ fn run_events(
                         continue;
                     }
                 }
+                if let Some(Some((head, tail))) = c.tail_vetoes.get(ri) {
+                    if head.is_match(f.as_str())
+                        && sentence_rest(text, e).is_some_and(|rest| tail.is_match(rest))
+                    {
+                        continue;
+                    }
+                }
                 if hits.iter().any(|h| h.rule == rule.id && h.start == s) {
                     continue;
                 }
@@ -356,6 +373,25 @@ fn run_events(
         }
     }
     hits
+}
+
+/// How far past a match its sentence is read for a tail veto.
+const TAIL_REACH: usize = 160;
+
+/// The rest of the sentence after `at` (up to and without its `.`, `!`, `?` or newline, or to
+/// the end of the text), if it ends within [`TAIL_REACH`] bytes; a sentence cut off by the
+/// reach is not vetoed (what follows could name a destination).
+fn sentence_rest(text: &str, at: usize) -> Option<&str> {
+    let rest = text.get(at..)?;
+    let reach = &rest.as_bytes()[..rest.len().min(TAIL_REACH)];
+    match reach
+        .iter()
+        .position(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
+    {
+        Some(i) => rest.get(..i),
+        None if rest.len() <= TAIL_REACH => Some(rest),
+        None => None,
+    }
 }
 
 /// Bytes before a match searched for a negation that voids it.
@@ -628,8 +664,28 @@ mod tests {
     }
 
     #[test]
+    fn sentence_rest_stops_at_the_sentence_end_or_gives_up() {
+        assert_eq!(
+            sentence_rest("a key in the header. next", 5),
+            Some(" in the header")
+        );
+        assert_eq!(
+            sentence_rest("a key in the header", 5),
+            Some(" in the header")
+        );
+        let long = format!("a key {}", "x ".repeat(200));
+        assert_eq!(sentence_rest(&long, 5), None);
+        assert_eq!(sentence_rest("abc", 9), None);
+    }
+
+    #[test]
     fn every_veto_names_a_rule() {
-        for (id, _) in crate::rules_table::VETOES {
+        let tails = crate::rules_table::TAIL_VETOES.iter().map(|(id, _, _)| id);
+        for id in crate::rules_table::VETOES
+            .iter()
+            .map(|(id, _)| id)
+            .chain(tails)
+        {
             assert!(
                 RULES.iter().chain(RAW_RULES).any(|r| r.id == *id),
                 "veto for unknown rule {id}"
