@@ -1536,6 +1536,61 @@ mod tests {
     }
 
     #[test]
+    fn vendor_formats_added_in_session_9() {
+        // Our own bodies (alphabet walks); formats from the vendors' docs and trufflehog's
+        // detector sources.
+        let body = |alphabet: &str, n: usize| -> String {
+            alphabet.chars().cycle().step_by(7).take(n).collect()
+        };
+        let b62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        let hex = "0123456789abcdef";
+        let cases = [
+            (
+                format!("CONTENTFUL_MANAGEMENT_TOKEN=CFPAT-{}", body(b62, 43)),
+                "contentful-api-token",
+            ),
+            (
+                format!(
+                    "tailscale up --authkey tskey-auth-k{}CNTRL-{}",
+                    body(b62, 9),
+                    body(b62, 33)
+                ),
+                "tailscale-api-key",
+            ),
+            (
+                format!("token: nfp_{}", body(b62, 36)),
+                "netlify-access-token",
+            ),
+            (
+                format!(
+                    "Authorization: Bearer pat{}.{}",
+                    body(b62, 14),
+                    body(hex, 64)
+                ),
+                "airtable-personal-access-token",
+            ),
+        ];
+        for (text, rule) in &cases {
+            assert!(
+                rules_of(text).iter().any(|r| r == rule),
+                "{text}: {:?}",
+                rules_of(text)
+            );
+            let red = crate::redact::redact(text);
+            assert!(red.contains(&format!("[REDACTED:{rule}]")), "{red}");
+        }
+        for text in [
+            format!("CFPAT-{}", body(b62, 20)),
+            "see tskey-auth- in the Tailscale docs".to_owned(),
+            "nfp_short".to_owned(),
+            format!("path{}.{}", body(b62, 14), body(hex, 20)),
+            "let pattern = compile(pat);".to_owned(),
+        ] {
+            assert!(rules_of(&text).is_empty(), "{text}: {:?}", rules_of(&text));
+        }
+    }
+
+    #[test]
     fn slack_and_stripe() {
         assert_eq!(
             rules_of("SLACK=xoxb-1234567890123-1234567890123-Ab1Cd2Ef3Gh4Ij5Kl6Mn7Op8"),

@@ -1009,6 +1009,36 @@ pub const RULES: &[RuleDef] = &[
         tok!(r"apify_api_[a-zA-Z0-9-]{36}"),
         3.5,
     ),
+    // Session 9 (2026-11-22): vendor prefixes from the vendors' documented formats and
+    // trufflehog's detector sources, found missing by a self-made probe of 88 formats.
+    // Contentful personal access tokens (CMA): `CFPAT-` + 43.
+    token(
+        "contentful-api-token",
+        &["cfpat-"],
+        tok!(r"CFPAT-[a-zA-Z0-9_-]{43}"),
+        3.5,
+    ),
+    // Tailscale keys: `tskey-<kind>-<key id>-<secret>`.
+    token(
+        "tailscale-api-key",
+        &["tskey-"],
+        tok!(r"tskey-(?:auth|api|client|scim|webhook)-[A-Za-z0-9]{6,32}-[A-Za-z0-9]{24,64}"),
+        3.5,
+    ),
+    // Netlify personal access tokens: `nfp_` + 36.
+    token(
+        "netlify-access-token",
+        &["nfp_"],
+        tok!(r"nfp_[a-zA-Z0-9_]{36}"),
+        3.5,
+    ),
+    // Airtable personal access tokens: `pat` + 14 + `.` + 64 hex.
+    token(
+        "airtable-personal-access-token",
+        &["pat"],
+        tok!(r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}"),
+        3.0,
+    ),
     // CAST AI API keys.
     token(
         "castai-api-key",
