@@ -74,6 +74,9 @@ struct Compiled {
     /// Per rule: the veto of [`crate::rules_table::TAIL_VETOES`], read on the rest of the
     /// match's sentence.
     tail_vetoes: Vec<Option<(Regex, Regex)>>,
+    /// Per rule: the veto of [`crate::rules_table::LEAD_VETOES`], read on the start of the
+    /// match's sentence.
+    lead_vetoes: Vec<Option<(Regex, Regex)>>,
 }
 
 /// Bytes of context on each side of an anchor in which a rule's regex runs.
@@ -140,6 +143,12 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             tail_vetoes[i] = Some((build_regex(head).ok()?, build_regex(tail).ok()?));
         }
     }
+    let mut lead_vetoes: Vec<Option<(Regex, Regex)>> = vec![None; rules.len()];
+    for (id, head, lead) in crate::rules_table::LEAD_VETOES {
+        if let Some(i) = rules.iter().position(|r| r.id == *id) {
+            lead_vetoes[i] = Some((build_regex(head).ok()?, build_regex(lead).ok()?));
+        }
+    }
     // A full DFA: with several hundred anchors an NFA is slower, and this one automaton
     // pass over every text is most of the cost on benign input.
     let ac = lanes::build(&anchors, false)?;
@@ -153,6 +162,7 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             .collect(),
         vetoes,
         tail_vetoes,
+        lead_vetoes,
     })
 }
 
@@ -356,6 +366,11 @@ fn run_events(
                         continue;
                     }
                 }
+                if let Some(Some((head, lead))) = c.lead_vetoes.get(ri) {
+                    if head.is_match(f.as_str()) && lead.is_match(sentence_lead(text, s)) {
+                        continue;
+                    }
+                }
                 if hits.iter().any(|h| h.rule == rule.id && h.start == s) {
                     continue;
                 }
@@ -392,6 +407,18 @@ fn sentence_rest(text: &str, at: usize) -> Option<&str> {
         None if rest.len() <= TAIL_REACH => Some(rest),
         None => None,
     }
+}
+
+/// The start of the sentence before `at` (after its last `.`, `!`, `?` or newline), at most
+/// [`TAIL_REACH`] bytes of it.
+fn sentence_lead(text: &str, at: usize) -> &str {
+    let before = text.get(..at).unwrap_or("");
+    let from = before
+        .bytes()
+        .rposition(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
+        .map_or(0, |i| i + 1)
+        .max(floor_boundary(before, at.saturating_sub(TAIL_REACH)));
+    before.get(from..).unwrap_or("")
 }
 
 /// Bytes before a match searched for a negation that voids it.
@@ -679,13 +706,21 @@ mod tests {
     }
 
     #[test]
+    fn sentence_lead_starts_at_the_sentence_start() {
+        assert_eq!(
+            sentence_lead("Done. Admins can override", 17),
+            " Admins can "
+        );
+        assert_eq!(sentence_lead("Admins can override", 11), "Admins can ");
+        assert_eq!(sentence_lead("x", 0), "");
+    }
+
+    #[test]
     fn every_veto_names_a_rule() {
         let tails = crate::rules_table::TAIL_VETOES.iter().map(|(id, _, _)| id);
-        for id in crate::rules_table::VETOES
-            .iter()
-            .map(|(id, _)| id)
-            .chain(tails)
-        {
+        let leads = crate::rules_table::LEAD_VETOES.iter().map(|(id, _, _)| id);
+        let all = crate::rules_table::VETOES.iter().map(|(id, _)| id);
+        for id in all.chain(tails).chain(leads) {
             assert!(
                 RULES.iter().chain(RAW_RULES).any(|r| r.id == *id),
                 "veto for unknown rule {id}"
