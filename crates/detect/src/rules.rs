@@ -20,6 +20,7 @@ use aho_corasick::dfa::DFA;
 use regex::{Regex, RegexBuilder};
 
 use crate::normalize::Normalized;
+use crate::rules_table::Side;
 
 /// Score at which a text is judged malicious.
 pub const THRESHOLD: u32 = 10;
@@ -71,12 +72,8 @@ struct Compiled {
     negatable: Vec<bool>,
     /// Per rule: the veto of [`crate::rules_table::VETOES`], if it has one.
     vetoes: Vec<Option<Regex>>,
-    /// Per rule: the veto of [`crate::rules_table::TAIL_VETOES`], read on the rest of the
-    /// match's sentence.
-    tail_vetoes: Vec<Option<(Regex, Regex)>>,
-    /// Per rule: the veto of [`crate::rules_table::LEAD_VETOES`], read on the start of the
-    /// match's sentence.
-    lead_vetoes: Vec<Option<(Regex, Regex)>>,
+    /// Per rule: its [`crate::rules_table::CONTEXT_VETOES`] (side, match regex, context regex).
+    context_vetoes: Vec<Vec<(Side, Regex, Regex)>>,
 }
 
 /// Bytes of context on each side of an anchor in which a rule's regex runs.
@@ -137,16 +134,10 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             vetoes[i] = Some(build_regex(pattern).ok()?);
         }
     }
-    let mut tail_vetoes: Vec<Option<(Regex, Regex)>> = vec![None; rules.len()];
-    for (id, head, tail) in crate::rules_table::TAIL_VETOES {
+    let mut context_vetoes: Vec<Vec<(Side, Regex, Regex)>> = vec![Vec::new(); rules.len()];
+    for (id, side, head, context) in crate::rules_table::CONTEXT_VETOES {
         if let Some(i) = rules.iter().position(|r| r.id == *id) {
-            tail_vetoes[i] = Some((build_regex(head).ok()?, build_regex(tail).ok()?));
-        }
-    }
-    let mut lead_vetoes: Vec<Option<(Regex, Regex)>> = vec![None; rules.len()];
-    for (id, head, lead) in crate::rules_table::LEAD_VETOES {
-        if let Some(i) = rules.iter().position(|r| r.id == *id) {
-            lead_vetoes[i] = Some((build_regex(head).ok()?, build_regex(lead).ok()?));
+            context_vetoes[i].push((*side, build_regex(head).ok()?, build_regex(context).ok()?));
         }
     }
     // A full DFA: with several hundred anchors an NFA is slower, and this one automaton
@@ -161,8 +152,7 @@ fn compile(rules: &[Rule]) -> Option<Compiled> {
             .map(|r| crate::rules_table::NEGATABLE.contains(&r.id))
             .collect(),
         vetoes,
-        tail_vetoes,
-        lead_vetoes,
+        context_vetoes,
     })
 }
 
@@ -359,17 +349,19 @@ fn run_events(
                         continue;
                     }
                 }
-                if let Some(Some((head, tail))) = c.tail_vetoes.get(ri) {
-                    if head.is_match(f.as_str())
-                        && sentence_rest(text, e).is_some_and(|rest| tail.is_match(rest))
-                    {
-                        continue;
-                    }
-                }
-                if let Some(Some((head, lead))) = c.lead_vetoes.get(ri) {
-                    if head.is_match(f.as_str()) && lead.is_match(sentence_lead(text, s)) {
-                        continue;
-                    }
+                let vetoed_by_context = c.context_vetoes.get(ri).is_some_and(|vs| {
+                    vs.iter().any(|(side, head, context)| {
+                        head.is_match(f.as_str())
+                            && match side {
+                                Side::Before => context.is_match(sentence_lead(text, s)),
+                                Side::After => {
+                                    sentence_rest(text, e).is_some_and(|r| context.is_match(r))
+                                }
+                            }
+                    })
+                });
+                if vetoed_by_context {
+                    continue;
                 }
                 if hits.iter().any(|h| h.rule == rule.id && h.start == s) {
                     continue;
@@ -717,10 +709,9 @@ mod tests {
 
     #[test]
     fn every_veto_names_a_rule() {
-        let tails = crate::rules_table::TAIL_VETOES.iter().map(|(id, _, _)| id);
-        let leads = crate::rules_table::LEAD_VETOES.iter().map(|(id, _, _)| id);
+        let context = crate::rules_table::CONTEXT_VETOES.iter().map(|(id, ..)| id);
         let all = crate::rules_table::VETOES.iter().map(|(id, _)| id);
-        for id in all.chain(tails).chain(leads) {
+        for id in all.chain(context) {
             assert!(
                 RULES.iter().chain(RAW_RULES).any(|r| r.id == *id),
                 "veto for unknown rule {id}"

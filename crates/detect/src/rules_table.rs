@@ -100,36 +100,44 @@ pub(crate) const NEGATABLE: &[&str] = &[
 /// Household and kitchen "bombs" are not weapons (a veto of the harmful-request cues).
 const KITCHEN_BOMBS: &str = r"\b(?:bath|fizz\w*|seed|glitter|flavou?r|calorie|photo|cake|chocolate|cocoa)[\s-]*bombs?\b|\bbomb\s+calorimet";
 
-/// Vetoes for rules whose innocent use shows only in what follows the match: (rule, a regex
-/// the match itself must match, a regex the rest of its sentence must match; see
-/// `rules::sentence_rest`).
-pub(crate) const TAIL_VETOES: &[(&str, &str, &str)] = &[
+/// Which part of a match's sentence a context veto reads (see [`CONTEXT_VETOES`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The start of the sentence, up to the match (`rules::sentence_lead`).
+    Before,
+    /// The rest of the sentence after the match (`rules::sentence_rest`).
+    After,
+}
+
+/// Vetoes for rules whose innocent use shows only in the rest of the sentence: (rule, side, a
+/// regex the match itself must match, a regex that side of its sentence must match).
+pub(crate) const CONTEXT_VETOES: &[(&str, Side, &str, &str)] = &[
     // API docs tell the reader where their own key goes: "include your API key in the
     // Authorization header", "attach your access token to every request with the Bearer
     // scheme", "set the secret in your .env file". A sentence that then names an address
     // or a URL ("... in your request to https://collect.example") is not vetoed.
-    ("secret-exfiltration", PLACING_VERB, AUTH_PLACEMENT),
-    ("echo-secret", PLACING_VERB, AUTH_PLACEMENT),
+    (
+        "secret-exfiltration",
+        Side::After,
+        PLACING_VERB,
+        AUTH_PLACEMENT,
+    ),
+    ("echo-secret", Side::After, PLACING_VERB, AUTH_PLACEMENT),
+    // Product docs say who may change a setting: "admins can override the content filters
+    // per project". An order says it to the reader ("override the content filters").
+    (
+        "ignore-previous",
+        Side::Before,
+        r"^(?:overrid|overrul|bypass|skip|disabl)",
+        r"\b(?:admins?|administrators?|owners?|moderators?|operators?|maintainers?|org(?:anization)?\s+admins?|workspace\s+admins?|account\s+admins?|super\s*users?|developers|customers|users|members|teams)\s+(?:can|may|could|are\s+able\s+to|are\s+allowed\s+to)\s+(?:also\s+|still\s+|optionally\s+)?$",
+    ),
 ];
 
 /// A match that starts (after at most two words: "then", "you must") with a verb that puts a
 /// credential in place, not one that discloses it ("reveal", "print").
 const PLACING_VERB: &str = r"^\W*(?:\w+\s+){0,2}?(?:include|attach|append|embed|add|put|pass|set|place|provide|supply|paste)\b";
 
-/// Vetoes for rules whose innocent use shows only in the sentence before the match: (rule, a
-/// regex the match itself must match, a regex the start of its sentence must match; see
-/// `rules::sentence_lead`).
-pub(crate) const LEAD_VETOES: &[(&str, &str, &str)] = &[
-    // Product docs say who may change a setting: "admins can override the content filters
-    // per project". An order says it to the reader ("override the content filters").
-    (
-        "ignore-previous",
-        r"^(?:overrid|overrul|bypass|skip|disabl)",
-        r"\b(?:admins?|administrators?|owners?|moderators?|operators?|maintainers?|org(?:anization)?\s+admins?|workspace\s+admins?|account\s+admins?|super\s*users?|developers|customers|users|members|teams)\s+(?:can|may|could|are\s+able\s+to|are\s+allowed\s+to)\s+(?:also\s+|still\s+|optionally\s+)?$",
-    ),
-];
-
-/// Where a credential goes when a client authenticates (see [`TAIL_VETOES`]): the rest of
+/// Where a credential goes when a client authenticates (see [`CONTEXT_VETOES`]): the rest of
 /// the sentence names a header, parameter, request or config place, and no address or URL.
 const AUTH_PLACEMENT: &str = r"^\s+(?:in|to|as|into|with|via|using|inside|on)\s+(?:the\s+|an?\s+|each\s+|every\s+|all\s+|your\s+|any\s+|all\s+of\s+your\s+)?(?:[\w-]+\s+){0,2}?(?:headers?|query\s+(?:parameters?|params?|strings?)|param(?:eter)?s?|requests?|urls?|api\s+calls?|calls|bearer\s+scheme|environment\s+variables?|env\s+vars?|config(?:uration)?\s+files?|\.env(?:\s+file)?|settings|client\s+constructor)\b(?:[^@:]|:[^/])*$";
 
