@@ -382,35 +382,40 @@ fn run_events(
     hits
 }
 
-/// How far past a match its sentence is read for a tail veto.
-const TAIL_REACH: usize = 160;
+/// How far before and after a match its sentence is read for a context veto.
+const SENTENCE_REACH: usize = 160;
 
 /// The rest of the sentence after `at` (up to and without its `.`, `!`, `?` or newline, or to
-/// the end of the text), if it ends within [`TAIL_REACH`] bytes; a sentence cut off by the
+/// the end of the text), if it ends within [`SENTENCE_REACH`] bytes; a sentence cut off by the
 /// reach is not vetoed (what follows could name a destination).
 fn sentence_rest(text: &str, at: usize) -> Option<&str> {
     let rest = text.get(at..)?;
-    let reach = &rest.as_bytes()[..rest.len().min(TAIL_REACH)];
+    let reach = &rest.as_bytes()[..rest.len().min(SENTENCE_REACH)];
     match reach
         .iter()
         .position(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
     {
         Some(i) => rest.get(..i),
-        None if rest.len() <= TAIL_REACH => Some(rest),
+        None if rest.len() <= SENTENCE_REACH => Some(rest),
         None => None,
     }
 }
 
 /// The start of the sentence before `at` (after its last `.`, `!`, `?` or newline), at most
-/// [`TAIL_REACH`] bytes of it.
+/// [`SENTENCE_REACH`] bytes of it.
 fn sentence_lead(text: &str, at: usize) -> &str {
     let before = text.get(..at).unwrap_or("");
-    let from = before
+    // only the reach is searched: a long text is not read back to its start for every match
+    let reach = before
+        .get(ceil_boundary(before, at.saturating_sub(SENTENCE_REACH))..)
+        .unwrap_or("");
+    match reach
         .bytes()
         .rposition(|b| matches!(b, b'.' | b'!' | b'?' | b'\n'))
-        .map_or(0, |i| i + 1)
-        .max(floor_boundary(before, at.saturating_sub(TAIL_REACH)));
-    before.get(from..).unwrap_or("")
+    {
+        Some(i) => reach.get(i + 1..).unwrap_or(""),
+        None => reach,
+    }
 }
 
 /// Bytes before a match searched for a negation that voids it.
@@ -705,6 +710,13 @@ mod tests {
         );
         assert_eq!(sentence_lead("Admins can override", 11), "Admins can ");
         assert_eq!(sentence_lead("x", 0), "");
+        // a sentence longer than the reach is read for the reach only
+        let long = format!("{}admins can ", "é".repeat(200));
+        let lead = sentence_lead(&long, long.len());
+        assert!(
+            lead.len() <= SENTENCE_REACH && lead.ends_with("admins can "),
+            "{lead}"
+        );
     }
 
     #[test]
