@@ -1162,6 +1162,12 @@ fn resolve(mut cands: Vec<Cand>) -> Vec<Finding> {
 mod tests {
     use super::*;
 
+    /// A token body of `n` characters walked through `alphabet` (our own values, never ones
+    /// from a probe or corpus).
+    fn body(alphabet: &str, n: usize) -> String {
+        alphabet.chars().cycle().step_by(7).take(n).collect()
+    }
+
     #[test]
     fn allowed_words_automaton_matches_substring_search() {
         let oracle = |n: &str| ID_ALLOWED_WORDS.iter().any(|w| n.contains(w));
@@ -1344,9 +1350,6 @@ mod tests {
     #[test]
     fn ai_and_platform_tokens_beyond_gitleaks() {
         // Bodies built from a walk over the alphabet, so no test value is a real key.
-        let body = |alphabet: &str, n: usize| -> String {
-            alphabet.chars().cycle().step_by(7).take(n).collect()
-        };
         let hex = "0123456789abcdef";
         let b62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         let cases = [
@@ -1404,9 +1407,6 @@ mod tests {
     #[test]
     fn vendor_formats_added_after_the_trufflehog_probe() {
         // Our own bodies (alphabet walks), never values from the probe set.
-        let body = |alphabet: &str, n: usize| -> String {
-            alphabet.chars().cycle().step_by(7).take(n).collect()
-        };
         let lower36 = "0123456789abcdefghijklmnopqrstuvwxyz";
         let b62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         let b64 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ+/";
@@ -1539,9 +1539,6 @@ mod tests {
     fn vendor_formats_added_in_session_9() {
         // Our own bodies (alphabet walks); formats from the vendors' docs and trufflehog's
         // detector sources.
-        let body = |alphabet: &str, n: usize| -> String {
-            alphabet.chars().cycle().step_by(7).take(n).collect()
-        };
         let b62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
         let hex = "0123456789abcdef";
         let cases = [
